@@ -1,0 +1,56 @@
+# Waypoint: `make run` to try it, `make test` to check it. Both set up everything first.
+
+SHELL := /bin/bash
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+# The first Python >= 3.12 found: the .python-version interpreter (pyenv), then PATH.
+PYTHON ?= $(shell for p in \
+	"$$(pyenv which python 2>/dev/null)" \
+	$(HOME)/.pyenv/versions/$$(cat .python-version 2>/dev/null)*/bin/python3 \
+	python3.13 python3.12 python3; do \
+	  [ -n "$$p" ] && command -v "$$p" >/dev/null 2>&1 \
+	  && "$$p" -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null \
+	  && { command -v "$$p"; break; }; \
+	done)
+
+# Local development runs with DEBUG on; production sets DJANGO_DEBUG=0 and a secret key.
+export DJANGO_DEBUG ?= 1
+
+.PHONY: run test install setup data lint format clean
+
+run: setup ## Set up, load the guide and demo accounts, serve on http://127.0.0.1:8000
+	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+test: install ## Set up and run the whole suite
+	$(BIN)/python -m pytest
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@if [ -z "$(PYTHON)" ]; then echo "No Python >= 3.12 found. Install Python 3.13 (see .python-version)." >&2; exit 1; fi
+	@echo "Using $(PYTHON) ($$($(PYTHON) --version))"
+	[ -x $(BIN)/python ] || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+setup: install ## Migrate, load the guide, create the demo accounts (safe to repeat)
+	$(BIN)/python manage.py migrate --no-input
+	$(BIN)/python manage.py loaddata machine-learning-engineer
+	$(BIN)/python manage.py seed_demo
+
+lint: install ## Lint, format check and migration check, as CI runs them
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python manage.py makemigrations --check --dry-run
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+clean:
+	rm -rf $(VENV) staticfiles

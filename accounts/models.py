@@ -1,0 +1,77 @@
+from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import UserManager as DjangoUserManager
+from django.db import models
+from django.db.models.functions import Lower
+
+# Waypoint follows four-year B.Tech batches; years outside this window are typos.
+EARLIEST_BATCH = 2000
+LATEST_BATCH = 2100
+
+
+class UserManager(DjangoUserManager):
+    """Users sign in with their email address; there is no username."""
+
+    use_in_migrations = True
+
+    def _create_user(self, email, password, **extra_fields):
+        if not email:
+            raise ValueError("An email address is required.")
+        user = self.model(email=self.normalize_email(email), **extra_fields)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email, password=None, **extra_fields):
+        extra_fields.setdefault("is_staff", False)
+        extra_fields.setdefault("is_superuser", False)
+        return self._create_user(email, password, **extra_fields)
+
+    def create_superuser(self, email, password=None, **extra_fields):
+        extra_fields.setdefault("is_staff", True)
+        extra_fields.setdefault("is_superuser", True)
+        return self._create_user(email, password, **extra_fields)
+
+    def get_by_natural_key(self, username):
+        # Sign-in is case-insensitive: "Asha@X.in" and "asha@x.in" are one person.
+        return self.get(email__iexact=username)
+
+
+class User(AbstractUser):
+    username = None
+    first_name = None
+    last_name = None
+
+    email = models.EmailField("email address", unique=True)
+    name = models.CharField(max_length=150, help_text="How mentors and the app address you.")
+    batch = models.PositiveSmallIntegerField(
+        "batch (admission year)",
+        null=True,
+        blank=True,
+        help_text="The year your B.Tech started, e.g. 2025.",
+    )
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = ["name"]
+
+    objects = UserManager()
+
+    class Meta:
+        ordering = ["name", "email"]
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="accounts_user_email_ci_unique"),
+            models.CheckConstraint(
+                condition=models.Q(batch__isnull=True)
+                | models.Q(batch__gte=EARLIEST_BATCH, batch__lte=LATEST_BATCH),
+                name="accounts_user_batch_range",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name or self.email
+
+    def get_full_name(self):
+        return self.name
+
+    def get_short_name(self):
+        return self.name.split(" ")[0] if self.name else self.email

@@ -1,0 +1,15 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from roadmap import views as roadmap_views
+
+admin.site.site_header = "Waypoint administration"
+admin.site.site_title = "Waypoint admin"
+admin.site.index_title = "Roadmaps, people and progress"
+
+urlpatterns = [
+    path("", roadmap_views.home, name="home"),
+    path("roadmaps/", include("roadmap.urls")),
+    path("accounts/", include("accounts.urls")),
+    path("admin/", admin.site.urls),
+]
