@@ -49,6 +49,14 @@ class RoadmapQuerySet(models.QuerySet):
                 filter=Q(stages__milestones__items__archived=False),
                 distinct=True,
             ),
+            optional_count=Count(
+                "stages__milestones__items",
+                filter=Q(
+                    stages__milestones__items__archived=False,
+                    stages__milestones__items__optional=True,
+                ),
+                distinct=True,
+            ),
         )
 
     def with_outline(self):
@@ -56,9 +64,17 @@ class RoadmapQuerySet(models.QuerySet):
         queries, however large the roadmap."""
         return self.prefetch_related(
             Prefetch(
+                "stages",
+                queryset=Stage.objects.annotate(
+                    item_count=Count(
+                        "milestones__items", filter=Q(milestones__items__archived=False)
+                    )
+                ),
+            ),
+            Prefetch(
                 "stages__milestones__items",
                 queryset=Item.objects.active().prefetch_related("skills"),
-            )
+            ),
         )
 
     def get_by_natural_key(self, slug):
@@ -86,11 +102,11 @@ class Roadmap(models.Model):
     def __str__(self):
         return self.title
 
-    def natural_key(self):
-        return (self.slug,)
-
     def get_absolute_url(self):
         return reverse("roadmap:detail", args=[self.slug])
+
+    def natural_key(self):
+        return (self.slug,)
 
 
 class StageQuerySet(models.QuerySet):
@@ -302,7 +318,11 @@ class Item(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(due_semester__isnull=True)
-                | Q(due_semester__gte=1, due_semester__lte=SEMESTERS_PER_YEAR, due_year__isnull=False),
+                | Q(
+                    due_semester__gte=1,
+                    due_semester__lte=SEMESTERS_PER_YEAR,
+                    due_year__isnull=False,
+                ),
                 name="roadmap_item_due_semester_range",
             ),
         ]

@@ -10,6 +10,6 @@ def home(request):
 
 def roadmap_detail(request, slug):
     roadmap = get_object_or_404(
-        Roadmap.objects.visible_to(request.user).with_outline(), slug=slug
+        Roadmap.objects.visible_to(request.user).with_counts().with_outline(), slug=slug
     )
     return render(request, "roadmap/roadmap_detail.html", {"roadmap": roadmap})

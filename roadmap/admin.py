@@ -1,0 +1,186 @@
+from django.contrib import admin
+from django.db.models import Count
+
+from .models import Item, Milestone, Roadmap, Skill, SkillCategory, Stage
+
+
+class StageInline(admin.TabularInline):
+    model = Stage
+    fields = ["order", "title", "slug", "year_start", "year_end"]
+    prepopulated_fields = {"slug": ["title"]}
+    extra = 0
+    show_change_link = True
+
+
+class MilestoneInline(admin.TabularInline):
+    model = Milestone
+    fields = ["order", "title", "slug"]
+    prepopulated_fields = {"slug": ["title"]}
+    extra = 0
+    show_change_link = True
+
+
+class ItemInline(admin.TabularInline):
+    model = Item
+    fields = [
+        "order",
+        "title",
+        "slug",
+        "kind",
+        "optional",
+        "target_count",
+        "unit",
+        "due_year",
+        "due_semester",
+        "archived",
+    ]
+    prepopulated_fields = {"slug": ["title"]}
+    extra = 0
+    show_change_link = True
+
+
+class SkillInline(admin.TabularInline):
+    model = Skill
+    fields = ["order", "name", "slug", "detail"]
+    prepopulated_fields = {"slug": ["name"]}
+    extra = 0
+
+
+@admin.register(Roadmap)
+class RoadmapAdmin(admin.ModelAdmin):
+    list_display = ["title", "slug", "published", "stage_count", "item_count", "updated_at"]
+    list_filter = ["published"]
+    search_fields = ["title", "summary"]
+    prepopulated_fields = {"slug": ["title"]}
+    inlines = [StageInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).with_counts()
+
+    @admin.display(description="stages", ordering="stage_count")
+    def stage_count(self, obj):
+        return obj.stage_count
+
+    @admin.display(description="active items", ordering="item_count")
+    def item_count(self, obj):
+        return obj.item_count
+
+
+@admin.register(Stage)
+class StageAdmin(admin.ModelAdmin):
+    list_display = ["title", "roadmap", "years_label", "order", "milestone_count"]
+    list_filter = ["roadmap"]
+    list_select_related = ["roadmap"]
+    search_fields = ["title", "summary"]
+    prepopulated_fields = {"slug": ["title"]}
+    inlines = [MilestoneInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(milestone_count=Count("milestones"))
+
+    @admin.display(description="years")
+    def years_label(self, obj):
+        return obj.years_label
+
+    @admin.display(description="milestones", ordering="milestone_count")
+    def milestone_count(self, obj):
+        return obj.milestone_count
+
+
+@admin.register(Milestone)
+class MilestoneAdmin(admin.ModelAdmin):
+    list_display = ["title", "stage", "roadmap", "order", "item_count"]
+    list_filter = ["stage__roadmap", "stage"]
+    list_select_related = ["stage__roadmap"]
+    search_fields = ["title", "summary", "stage__title"]
+    prepopulated_fields = {"slug": ["title"]}
+    autocomplete_fields = ["stage"]
+    inlines = [ItemInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(item_count=Count("items"))
+
+    @admin.display(description="roadmap", ordering="stage__roadmap__title")
+    def roadmap(self, obj):
+        return obj.stage.roadmap
+
+    @admin.display(description="items", ordering="item_count")
+    def item_count(self, obj):
+        return obj.item_count
+
+
+@admin.register(Item)
+class ItemAdmin(admin.ModelAdmin):
+    list_display = [
+        "title",
+        "kind",
+        "milestone",
+        "stage",
+        "due_label",
+        "target_label",
+        "optional",
+        "archived",
+    ]
+    list_filter = [
+        ("milestone__stage__roadmap", admin.RelatedOnlyFieldListFilter),
+        ("milestone__stage", admin.RelatedOnlyFieldListFilter),
+        "kind",
+        "optional",
+        "archived",
+    ]
+    list_select_related = ["milestone__stage__roadmap"]
+    search_fields = ["title", "description", "slug"]
+    prepopulated_fields = {"slug": ["title"]}
+    autocomplete_fields = ["milestone"]
+    filter_horizontal = ["skills"]
+    readonly_fields = ["created_at", "updated_at"]
+    fieldsets = [
+        (None, {"fields": ["milestone", "title", "slug", "kind", "description", "link"]}),
+        ("Plan", {"fields": ["order", "due_year", "due_semester", "optional", "archived"]}),
+        ("Counted items", {"fields": ["target_count", "unit"]}),
+        ("Skills", {"fields": ["skills"]}),
+        ("History", {"fields": ["created_at", "updated_at"], "classes": ["collapse"]}),
+    ]
+
+    @admin.display(description="stage", ordering="milestone__stage__title")
+    def stage(self, obj):
+        return obj.milestone.stage
+
+    @admin.display(description="due")
+    def due_label(self, obj):
+        return obj.due_label
+
+    @admin.display(description="target")
+    def target_label(self, obj):
+        return obj.target_label or "—"
+
+
+@admin.register(SkillCategory)
+class SkillCategoryAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "order", "skill_count"]
+    search_fields = ["name"]
+    prepopulated_fields = {"slug": ["name"]}
+    inlines = [SkillInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(skill_count=Count("skills"))
+
+    @admin.display(description="skills", ordering="skill_count")
+    def skill_count(self, obj):
+        return obj.skill_count
+
+
+@admin.register(Skill)
+class SkillAdmin(admin.ModelAdmin):
+    list_display = ["name", "category", "detail", "item_count"]
+    list_filter = ["category"]
+    list_select_related = ["category"]
+    search_fields = ["name", "detail", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(item_count=Count("items"))
+
+    @admin.display(description="taught by items", ordering="item_count")
+    def item_count(self, obj):
+        return obj.item_count

@@ -1,0 +1,45 @@
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from accounts.management.commands.seed_demo import DEMO_PASSWORD
+from accounts.models import User
+
+pytestmark = pytest.mark.django_db
+
+
+def test_seed_demo_creates_admin_mentor_and_two_students(settings):
+    settings.DEBUG = True
+    call_command("seed_demo", stdout=StringIO())
+    users = {u.email: u for u in User.objects.all()}
+    assert set(users) == {
+        "admin@example.com",
+        "mentor@example.com",
+        "asha@example.com",
+        "rahul@example.com",
+    }
+    assert users["admin@example.com"].is_superuser
+    assert all(u.check_password(DEMO_PASSWORD) for u in users.values())
+    assert users["asha@example.com"].batch == users["rahul@example.com"].batch + 1
+
+
+def test_seed_demo_again_changes_nothing(settings):
+    settings.DEBUG = True
+    call_command("seed_demo", stdout=StringIO())
+    asha = User.objects.get(email="asha@example.com")
+    asha.set_password("changed-by-asha-herself")
+    asha.name = "Asha V."
+    asha.save()
+    call_command("seed_demo", stdout=StringIO())
+    asha.refresh_from_db()
+    assert User.objects.count() == 4
+    assert asha.name == "Asha V."
+    assert asha.check_password("changed-by-asha-herself")
+
+
+def test_seed_demo_refuses_in_production_mode(settings):
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="Refusing"):
+        call_command("seed_demo")
+    assert not User.objects.exists()

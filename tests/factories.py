@@ -1,0 +1,108 @@
+import factory
+from factory.django import DjangoModelFactory
+
+from accounts.models import User
+from roadmap.models import Item, Kind, Milestone, Roadmap, Skill, SkillCategory, Stage
+
+TEST_PASSWORD = "correct-horse-battery"
+
+
+class UserFactory(DjangoModelFactory):
+    class Meta:
+        model = User
+
+    email = factory.Sequence(lambda n: f"student{n}@example.com")
+    name = factory.Faker("name", locale="en_IN")
+    batch = 2025
+    password = TEST_PASSWORD
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        # Through the manager, so the password is hashed as at sign-up.
+        return model_class.objects.create_user(*args, **kwargs)
+
+
+class RoadmapFactory(DjangoModelFactory):
+    class Meta:
+        model = Roadmap
+        django_get_or_create = ["slug"]
+
+    slug = factory.Sequence(lambda n: f"roadmap-{n}")
+    title = factory.Sequence(lambda n: f"Roadmap {n}")
+    summary = factory.Faker("sentence")
+    published = True
+
+
+class StageFactory(DjangoModelFactory):
+    class Meta:
+        model = Stage
+
+    roadmap = factory.SubFactory(RoadmapFactory)
+    slug = factory.Sequence(lambda n: f"stage-{n}")
+    title = factory.Sequence(lambda n: f"Stage {n}")
+    year_start = 1
+    year_end = 2
+    order = factory.Sequence(int)
+
+
+class MilestoneFactory(DjangoModelFactory):
+    class Meta:
+        model = Milestone
+
+    stage = factory.SubFactory(StageFactory)
+    slug = factory.Sequence(lambda n: f"milestone-{n}")
+    title = factory.Sequence(lambda n: f"Milestone {n}")
+    order = factory.Sequence(int)
+
+
+class SkillCategoryFactory(DjangoModelFactory):
+    class Meta:
+        model = SkillCategory
+
+    slug = factory.Sequence(lambda n: f"category-{n}")
+    name = factory.Sequence(lambda n: f"Category {n}")
+    order = factory.Sequence(int)
+
+
+class SkillFactory(DjangoModelFactory):
+    class Meta:
+        model = Skill
+
+    category = factory.SubFactory(SkillCategoryFactory)
+    slug = factory.Sequence(lambda n: f"skill-{n}")
+    name = factory.Sequence(lambda n: f"Skill {n}")
+    order = factory.Sequence(int)
+
+
+class ItemFactory(DjangoModelFactory):
+    class Meta:
+        model = Item
+        skip_postgeneration_save = True
+
+    milestone = factory.SubFactory(MilestoneFactory)
+    slug = factory.Sequence(lambda n: f"item-{n}")
+    title = factory.Sequence(lambda n: f"Item {n}")
+    kind = Kind.TOPIC
+    description = factory.Faker("sentence")
+    due_year = 1
+    due_semester = 2
+    order = factory.Sequence(int)
+
+    @factory.post_generation
+    def skills(obj, create, extracted, **kwargs):
+        if create and extracted:
+            obj.skills.set(extracted)
+
+
+def build_roadmap(*, items: int, stages: int = 2, milestones_per_stage: int = 2, **roadmap_fields):
+    """A roadmap with ``items`` items spread over its stages and milestones, each with a skill."""
+    roadmap = RoadmapFactory(**roadmap_fields)
+    milestones = [
+        MilestoneFactory(stage=stage)
+        for stage in StageFactory.create_batch(stages, roadmap=roadmap)
+        for _ in range(milestones_per_stage)
+    ]
+    skill = SkillFactory()
+    for n in range(items):
+        ItemFactory(milestone=milestones[n % len(milestones)], skills=[skill])
+    return roadmap

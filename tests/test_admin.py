@@ -1,0 +1,109 @@
+"""Every registered model's admin pages open for a superuser, and stay closed to others."""
+
+import pytest
+from django.contrib import admin
+from django.urls import reverse
+
+from tests.factories import ItemFactory, SkillFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+REGISTERED = sorted(
+    (model._meta.app_label, model._meta.model_name) for model in admin.site._registry
+)
+
+
+@pytest.fixture
+def content():
+    """One row of every content model, so changelists have something to render."""
+    return ItemFactory(skills=[SkillFactory()])
+
+
+def test_every_app_model_is_registered():
+    assert {
+        ("accounts", "user"),
+        ("roadmap", "roadmap"),
+        ("roadmap", "stage"),
+        ("roadmap", "milestone"),
+        ("roadmap", "item"),
+        ("roadmap", "skill"),
+        ("roadmap", "skillcategory"),
+    } <= set(REGISTERED)
+
+
+@pytest.mark.parametrize(("app_label", "model_name"), REGISTERED)
+def test_changelist_add_and_change_pages_open(client, staff_user, content, app_label, model_name):
+    client.force_login(staff_user)
+    model = next(m for m in admin.site._registry if m._meta.model_name == model_name)
+    changelist = reverse(f"admin:{app_label}_{model_name}_changelist")
+    assert client.get(changelist).status_code == 200
+    assert client.get(changelist, {"q": "x"}).status_code == 200
+    assert client.get(reverse(f"admin:{app_label}_{model_name}_add")).status_code == 200
+    obj = model._default_manager.first()
+    if obj is not None:
+        url = reverse(f"admin:{app_label}_{model_name}_change", args=[obj.pk])
+        assert client.get(url).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "query",
+    [{"kind__exact": "project"}, {"optional__exact": "1"}, {"archived__exact": "0"}],
+    ids=str,
+)
+def test_item_changelist_filters(client, staff_user, query):
+    project = ItemFactory(kind="project", optional=True)
+    client.force_login(staff_user)
+    response = client.get(reverse("admin:roadmap_item_changelist"), query)
+    assert response.status_code == 200
+    assert project.title in response.text
+
+
+def test_admin_is_closed_to_students(client):
+    client.force_login(UserFactory())
+    response = client.get(reverse("admin:roadmap_item_changelist"))
+    assert response.status_code == 302
+    assert "/admin/login/" in response["Location"]
+
+
+def test_admin_creates_an_item_with_skills(client, staff_user, content):
+    client.force_login(staff_user)
+    skill = content.skills.get()
+    response = client.post(
+        reverse("admin:roadmap_item_add"),
+        {
+            "milestone": content.milestone.pk,
+            "title": "Build a sentiment API",
+            "slug": "sentiment-api",
+            "kind": "project",
+            "description": "Serve a model behind FastAPI.",
+            "link": "",
+            "order": 3,
+            "due_year": 3,
+            "due_semester": 1,
+            "target_count": "",
+            "unit": "",
+            "skills": [skill.pk],
+        },
+    )
+    assert response.status_code == 302, response.context["adminform"].errors
+    created = content.milestone.items.get(slug="sentiment-api")
+    assert list(created.skills.all()) == [skill]
+    assert created.due_point == (3, 1)
+
+
+def test_admin_creates_a_user_with_a_usable_password(client, staff_user):
+    client.force_login(staff_user)
+    response = client.post(
+        reverse("admin:accounts_user_add"),
+        {
+            "email": "new.student@example.com",
+            "name": "New Student",
+            "batch": 2026,
+            "usable_password": "true",
+            "password1": "a-long-enough-passphrase",
+            "password2": "a-long-enough-passphrase",
+        },
+    )
+    assert response.status_code == 302
+    user = UserFactory._meta.model.objects.get(email="new.student@example.com")
+    assert user.check_password("a-long-enough-passphrase")
