@@ -9,7 +9,7 @@ admin.site.index_title = "Roadmaps, people and progress"
 
 urlpatterns = [
     path("", roadmap_views.home, name="home"),
-    path("roadmaps/", include("roadmap.urls")),
+    path("", include("roadmap.urls")),
     path("accounts/", include("accounts.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -1,7 +1,17 @@
 from django.contrib import admin
 from django.db.models import Count
 
-from .models import Item, Milestone, Roadmap, Skill, SkillCategory, Stage
+from .models import (
+    Enrollment,
+    Item,
+    Milestone,
+    Progress,
+    ProgressEvent,
+    Roadmap,
+    Skill,
+    SkillCategory,
+    Stage,
+)
 
 
 class StageInline(admin.TabularInline):
@@ -184,3 +194,56 @@ class SkillAdmin(admin.ModelAdmin):
     @admin.display(description="taught by items", ordering="item_count")
     def item_count(self, obj):
         return obj.item_count
+
+
+@admin.register(Enrollment)
+class EnrollmentAdmin(admin.ModelAdmin):
+    list_display = ["student", "roadmap", "created_at"]
+    list_filter = ["roadmap"]
+    list_select_related = ["student", "roadmap"]
+    search_fields = ["student__email", "student__name"]
+    autocomplete_fields = ["student"]
+
+
+@admin.register(Progress)
+class ProgressAdmin(admin.ModelAdmin):
+    """Progress is written by students through the site; the admin looks, and may
+    correct a verification, but never rewrites history (events stay as logged)."""
+
+    list_display = ["student", "item", "status", "count", "trust", "updated_at"]
+    list_filter = ["status", ("item__milestone__stage__roadmap", admin.RelatedOnlyFieldListFilter)]
+    list_select_related = ["student", "item"]
+    search_fields = ["student__email", "student__name", "item__title"]
+    readonly_fields = [
+        "student",
+        "item",
+        "status",
+        "count",
+        "note",
+        "evidence_url",
+        "evidence_added_at",
+        "version",
+        "created_at",
+        "updated_at",
+    ]
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(ProgressEvent)
+class ProgressEventAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "student", "item", "field", "from_status", "to_status", "count"]
+    list_filter = ["field"]
+    list_select_related = ["student", "item"]
+    search_fields = ["student__email", "item__title"]
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

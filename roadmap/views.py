@@ -1,6 +1,20 @@
-from django.shortcuts import get_object_or_404, render
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+from django_htmx.http import HttpResponseClientRedirect
 
-from .models import Roadmap
+from . import activity, exports
+from .forms import ProgressForm
+from .models import Enrollment, Item, Kind, Progress, ProgressEvent, Roadmap, Skill, Status
+from .progress import next_up, skill_coverage, summarize
+from .services import ProgressRefused, follow_roadmap, progress_set
+
+SHOW_CHOICES = {"all": "All", "remaining": "Remaining", "done": "Done"}
 
 
 def home(request):
@@ -12,4 +26,205 @@ def roadmap_detail(request, slug):
     roadmap = get_object_or_404(
         Roadmap.objects.visible_to(request.user).with_counts().with_outline(), slug=slug
     )
-    return render(request, "roadmap/roadmap_detail.html", {"roadmap": roadmap})
+    following = request.user.is_authenticated and Enrollment.objects.follows(request.user, roadmap)
+    return render(
+        request, "roadmap/roadmap_detail.html", {"roadmap": roadmap, "following": following}
+    )
+
+
+@login_required
+@require_POST
+def follow(request, slug):
+    roadmap = get_object_or_404(Roadmap.objects.visible_to(request.user), slug=slug)
+    follow_roadmap(request.user, roadmap)
+    messages.success(request, f"You now follow {roadmap.title}. Here is your checklist.")
+    url = reverse("roadmap:checklist", args=[roadmap.slug])
+    if request.htmx:
+        return HttpResponseClientRedirect(url)
+    return redirect(url)
+
+
+@login_required
+def my_dashboard(request):
+    """The signed-in student's home: the dashboard of the first roadmap they follow."""
+    enrollment = Enrollment.objects.for_student(request.user).select_related("roadmap").first()
+    if enrollment is None:
+        roadmaps = Roadmap.objects.published().with_counts()
+        return render(request, "roadmap/choose_roadmap.html", {"roadmaps": roadmaps})
+    return redirect("roadmap:dashboard", enrollment.roadmap.slug)
+
+
+def _followed_roadmap_or_redirect(request, slug, queryset=None):
+    """The roadmap, if the student follows it; else a redirect to its public page."""
+    queryset = queryset if queryset is not None else Roadmap.objects.all()
+    roadmap = get_object_or_404(queryset.visible_to(request.user), slug=slug)
+    if not Enrollment.objects.follows(request.user, roadmap):
+        messages.info(request, f"Follow {roadmap.title} to get your own checklist and dashboard.")
+        return None, redirect(roadmap)
+    return roadmap, None
+
+
+def _checklist_context(student, roadmap, *, show="all", kind=""):
+    """Everything the checklist page and its fragments show, from the outline
+    prefetch and one query for the student's progress."""
+    items = roadmap.outline_items()
+    progress_by_item = Progress.objects.for_student(student).of_roadmap(roadmap).by_item()
+    summary = summarize(items, progress_by_item, batch=student.batch, today=timezone.localdate())
+    shown = 0
+    for stage in roadmap.stages.all():
+        stage.tally = summary.by_stage[stage.pk]
+        stage.shown = 0
+        for milestone in stage.milestones.all():
+            milestone.tally = summary.by_milestone[milestone.pk]
+            milestone.shown_items = []
+            for item in milestone.items.all():
+                item.my_progress = progress_by_item.get(item.pk)
+                status = item.my_progress.status if item.my_progress else Status.NOT_STARTED
+                if (show == "done" and status != Status.DONE) or (
+                    show == "remaining" and status in (Status.DONE, Status.SKIPPED)
+                ):
+                    continue
+                if kind and item.kind != kind:
+                    continue
+                milestone.shown_items.append(item)
+            stage.shown += len(milestone.shown_items)
+        shown += stage.shown
+    return {
+        "roadmap": roadmap,
+        "summary": summary,
+        "items": items,
+        "shown": shown,
+        "show": show,
+        "kind": kind,
+        "show_choices": SHOW_CHOICES,
+        "kinds": Kind.choices,
+        "statuses": Status.choices,
+    }
+
+
+@login_required
+def checklist(request, slug):
+    roadmap, redirect_response = _followed_roadmap_or_redirect(
+        request, slug, Roadmap.objects.with_outline()
+    )
+    if redirect_response:
+        return redirect_response
+    show = request.GET.get("show", "all")
+    kind = request.GET.get("kind", "")
+    # Unknown filter values fall back to "everything" rather than an error page.
+    show = show if show in SHOW_CHOICES else "all"
+    kind = kind if kind in Kind.values else ""
+    context = _checklist_context(request.user, roadmap, show=show, kind=kind)
+    context["next"] = request.get_full_path()
+    return render(request, "roadmap/checklist.html", context)
+
+
+def _safe_next(request, default):
+    candidate = request.POST.get("next", "")
+    if candidate and url_has_allowed_host_and_scheme(
+        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return candidate
+    return default
+
+
+@login_required
+@require_POST
+def item_progress(request, pk):
+    """Set one item's status, count, note or evidence for the signed-in student.
+
+    htmx gets the item fragment back with every progress figure of the page
+    swapped out of band; without JavaScript the browser is sent back to the item.
+    """
+    item = get_object_or_404(
+        Item.objects.followed_by(request.user).select_related("milestone__stage__roadmap"),
+        pk=pk,
+    )
+    form = ProgressForm(request.POST, item=item)
+    error = None
+    status_code = 200
+    if form.is_valid():
+        try:
+            progress_set(
+                student=request.user,
+                item=item,
+                version=form.cleaned_data["version"],
+                **form.changes(),
+            )
+        except ProgressRefused as refused:
+            error, status_code = refused.message, refused.status_code
+    else:
+        status_code = 400
+
+    roadmap = item.milestone.stage.roadmap
+    checklist_url = reverse("roadmap:checklist", args=[roadmap.slug])
+    if status_code == 200 and not request.htmx:
+        return redirect(f"{_safe_next(request, checklist_url)}#item-{item.pk}")
+
+    roadmap = Roadmap.objects.with_outline().get(pk=roadmap.pk)
+    context = _checklist_context(request.user, roadmap)
+    context.update(
+        next=_safe_next(request, checklist_url),
+        error=error,
+        form=form if form.errors else None,
+    )
+    # Archived items are not in the outline; show the item as it stands.
+    shown = next((i for i in context["items"] if i.pk == item.pk), None)
+    if shown is None:
+        item.my_progress = Progress.objects.filter(student=request.user, item=item).first()
+        shown = item
+    context["item"] = shown
+    if request.htmx:
+        return render(request, "roadmap/checklist.html#item_update", context, status=status_code)
+    return render(request, "roadmap/item_error.html", context, status=status_code)
+
+
+@login_required
+def dashboard(request, slug):
+    roadmap, redirect_response = _followed_roadmap_or_redirect(request, slug)
+    if redirect_response:
+        return redirect_response
+    student = request.user
+    today = timezone.localdate()
+    items = list(
+        Item.objects.active()
+        .of_roadmap(roadmap)
+        .for_progress()
+        .order_by("milestone__stage__order", "milestone__order", "order", "pk")
+    )
+    progress_by_item = Progress.objects.for_student(student).of_roadmap(roadmap).by_item()
+    summary = summarize(items, progress_by_item, batch=student.batch, today=today)
+    stages = list(roadmap.stages.all())
+    for stage in stages:
+        stage.tally = summary.by_stage[stage.pk]
+    kinds = [
+        (label, summary.by_kind[value]) for value, label in Kind.choices if value in summary.by_kind
+    ]
+    skills = Skill.objects.filter(items__milestone__stage__roadmap=roadmap).distinct()
+    context = {
+        "roadmap": roadmap,
+        "summary": summary,
+        "stages": stages,
+        "kinds": kinds,
+        "next_up": next_up(items, progress_by_item),
+        "recent": ProgressEvent.objects.for_student(student)
+        .of_roadmap(roadmap)
+        .select_related("item")[:8],
+        "heatmap": activity.heatmap(student, today),
+        "coverage": skill_coverage(
+            skills.select_related("category").order_by("category__order", "order", "pk"),
+            items,
+            progress_by_item,
+        ),
+    }
+    return render(request, "roadmap/dashboard.html", context)
+
+
+@login_required
+def export_my_data(request, fmt):
+    """Everything Waypoint holds about the signed-in student, as JSON or CSV."""
+    if fmt == "json":
+        return exports.student_json(request.user)
+    if fmt == "csv":
+        return exports.student_csv(request.user)
+    raise Http404("Exports come as .json or .csv.")

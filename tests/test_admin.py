@@ -2,8 +2,10 @@
 
 import pytest
 from django.contrib import admin
+from django.test import RequestFactory
 from django.urls import reverse
 
+from roadmap.services import follow_roadmap, progress_set
 from tests.factories import ItemFactory, SkillFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -15,8 +17,12 @@ REGISTERED = sorted(
 
 @pytest.fixture
 def content():
-    """One row of every content model, so changelists have something to render."""
-    return ItemFactory(skills=[SkillFactory()])
+    """A row of every model, so changelists and change pages have something to render."""
+    item = ItemFactory(skills=[SkillFactory()])
+    student = UserFactory()
+    follow_roadmap(student, item.milestone.stage.roadmap)
+    progress_set(student=student, item=item, status="done", note="private")
+    return item
 
 
 def test_every_app_model_is_registered():
@@ -38,7 +44,12 @@ def test_changelist_add_and_change_pages_open(client, staff_user, content, app_l
     changelist = reverse(f"admin:{app_label}_{model_name}_changelist")
     assert client.get(changelist).status_code == 200
     assert client.get(changelist, {"q": "x"}).status_code == 200
-    assert client.get(reverse(f"admin:{app_label}_{model_name}_add")).status_code == 200
+    # The progress log is written by students only: its add page is closed even to admins.
+    request = RequestFactory().get("/")
+    request.user = staff_user
+    can_add = admin.site._registry[model].has_add_permission(request)
+    add_page = client.get(reverse(f"admin:{app_label}_{model_name}_add"))
+    assert add_page.status_code == (200 if can_add else 403)
     obj = model._default_manager.first()
     if obj is not None:
         url = reverse(f"admin:{app_label}_{model_name}_change", args=[obj.pk])
@@ -107,3 +118,12 @@ def test_admin_creates_a_user_with_a_usable_password(client, staff_user):
     assert response.status_code == 302
     user = UserFactory._meta.model.objects.get(email="new.student@example.com")
     assert user.check_password("a-long-enough-passphrase")
+
+
+def test_admin_cannot_delete_an_item_with_progress(client, staff_user, content):
+    client.force_login(staff_user)
+    url = reverse("admin:roadmap_item_delete", args=[content.pk])
+    page = client.get(url)
+    assert "Cannot delete item" in page.text
+    client.post(url, {"post": "yes"})
+    assert type(content).objects.filter(pk=content.pk).exists()

@@ -5,6 +5,8 @@ from django.core.management import CommandError, call_command
 
 from accounts.management.commands.seed_demo import DEMO_PASSWORD
 from accounts.models import User
+from roadmap.models import Progress, ProgressEvent
+from tests.factories import build_roadmap
 
 pytestmark = pytest.mark.django_db
 
@@ -43,3 +45,17 @@ def test_seed_demo_refuses_in_production_mode(settings):
     with pytest.raises(CommandError, match="Refusing"):
         call_command("seed_demo")
     assert not User.objects.exists()
+
+
+def test_seed_demo_gives_demo_students_a_history_once(settings):
+    settings.DEBUG = True
+    build_roadmap(items=12, slug=settings.WAYPOINT_DEFAULT_ROADMAP)
+    call_command("seed_demo", stdout=StringIO())
+    asha = User.objects.get(email="asha@example.com")
+    assert asha.enrollments.count() == 1
+    assert Progress.objects.filter(student=asha, status="done").exists()
+    events = ProgressEvent.objects.count()
+    assert events > 0
+    call_command("seed_demo", stdout=StringIO())
+    assert ProgressEvent.objects.count() == events
+    assert not Progress.objects.filter(student__email="mentor@example.com").exists()

@@ -108,6 +108,15 @@ class Roadmap(models.Model):
     def natural_key(self):
         return (self.slug,)
 
+    def outline_items(self):
+        """Active items in roadmap order; reads what ``with_outline()`` prefetched."""
+        return [
+            item
+            for stage in self.stages.all()
+            for milestone in stage.milestones.all()
+            for item in milestone.items.all()
+        ]
+
 
 class StageQuerySet(models.QuerySet):
     def get_by_natural_key(self, roadmap_slug, slug):
@@ -255,6 +264,14 @@ class ItemQuerySet(models.QuerySet):
 
     def of_roadmap(self, roadmap):
         return self.filter(milestone__stage__roadmap=roadmap)
+
+    def followed_by(self, student):
+        """Items of the roadmaps the student follows: the only ones they may change."""
+        return self.filter(milestone__stage__roadmap__enrollments__student=student)
+
+    def for_progress(self):
+        """With what the progress maths reads: the stage (due point) and the skills."""
+        return self.select_related("milestone__stage").prefetch_related("skills")
 
     def with_due_term(self):
         """Annotate ``due_term`` (1..8): the due point, or the end of the item's stage."""

@@ -1,0 +1,122 @@
+from datetime import date
+
+from django import forms
+from django.contrib.auth import password_validation
+from django.contrib.auth.forms import AuthenticationForm
+
+from .models import User
+
+
+def batch_choices(today: date | None = None):
+    """Admission years a current student can have: the last five and the next one."""
+    year = (today or date.today()).year
+    return [("", "Choose your batch")] + [(y, str(y)) for y in range(year + 1, year - 6, -1)]
+
+
+class BatchField(forms.TypedChoiceField):
+    def __init__(self, **kwargs):
+        super().__init__(
+            choices=batch_choices,
+            coerce=int,
+            empty_value=None,
+            label="Batch (admission year)",
+            help_text="The year your B.Tech started. It tells Waypoint your year and semester.",
+            error_messages={"invalid_choice": "Choose the year your B.Tech started from the list."},
+            **kwargs,
+        )
+
+
+class SignInForm(AuthenticationForm):
+    """Django's sign-in form, labelled for email addresses."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["username"].label = "Email"
+        self.fields["username"].widget.attrs.update(autocomplete="email", inputmode="email")
+
+
+class SignUpForm(forms.ModelForm):
+    batch = BatchField()
+    password1 = forms.CharField(
+        label="Password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text="At least 12 characters; a short sentence works well.",
+    )
+    password2 = forms.CharField(
+        label="Password again",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    class Meta:
+        model = User
+        fields = ["email", "name", "batch"]
+        widgets = {
+            "email": forms.EmailInput(attrs={"autocomplete": "email"}),
+            "name": forms.TextInput(attrs={"autocomplete": "name"}),
+        }
+        labels = {"name": "Your name"}
+
+    def clean_email(self):
+        email = User.objects.normalize_email(self.cleaned_data["email"]).strip()
+        if User.objects.filter(email__iexact=email).exists():
+            raise forms.ValidationError(
+                "An account with this email already exists. Sign in or reset your password."
+            )
+        return email
+
+    def clean(self):
+        cleaned = super().clean()
+        password1, password2 = cleaned.get("password1"), cleaned.get("password2")
+        if password1 and password2 and password1 != password2:
+            self.add_error("password2", "The two passwords do not match.")
+        elif password1:
+            user = User(email=cleaned.get("email", ""), name=cleaned.get("name", ""))
+            try:
+                password_validation.validate_password(password1, user)
+            except forms.ValidationError as error:
+                self.add_error("password1", error)
+        return cleaned
+
+    def save(self, commit=True):
+        user = super().save(commit=False)
+        user.set_password(self.cleaned_data["password1"])
+        if commit:
+            user.save()
+        return user
+
+
+class ProfileForm(forms.ModelForm):
+    batch = BatchField(required=False)
+
+    class Meta:
+        model = User
+        fields = ["name", "batch"]
+        labels = {"name": "Your name"}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Keep an older batch (a graduate's) selectable, so saving a name never fails on it.
+        choices = batch_choices()
+        if self.instance.batch and (self.instance.batch, str(self.instance.batch)) not in choices:
+            choices.append((self.instance.batch, str(self.instance.batch)))
+        self.fields["batch"].choices = choices
+
+
+class DeleteAccountForm(forms.Form):
+    password = forms.CharField(
+        label="Your password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean_password(self):
+        password = self.cleaned_data["password"]
+        if not self.user.check_password(password):
+            raise forms.ValidationError("That is not your password. Nothing was deleted.")
+        return password

@@ -1,0 +1,179 @@
+"""Students' progress: which roadmaps they follow, where they stand on each item,
+and the append-only log of every change."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from .content import Item, Roadmap
+
+NOTE_MAX_LENGTH = 2000
+EVIDENCE_URL_MAX_LENGTH = 500
+# No roadmap asks for more than this of anything; larger numbers are typos.
+COUNT_MAX = 100_000
+
+
+class Status(models.TextChoices):
+    NOT_STARTED = "not_started", "Not started"
+    IN_PROGRESS = "in_progress", "In progress"
+    DONE = "done", "Done"
+    SKIPPED = "skipped", "Skipped"
+
+
+class EnrollmentQuerySet(models.QuerySet):
+    def for_student(self, student):
+        return self.filter(student=student)
+
+    def follows(self, student, roadmap) -> bool:
+        return self.filter(student=student, roadmap=roadmap).exists()
+
+
+class Enrollment(models.Model):
+    """A student following a roadmap."""
+
+    student = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="enrollments"
+    )
+    roadmap = models.ForeignKey(Roadmap, on_delete=models.CASCADE, related_name="enrollments")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = EnrollmentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["student", "roadmap"], name="roadmap_enrollment_unique"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.student} follows {self.roadmap}"
+
+
+class ProgressQuerySet(models.QuerySet):
+    def for_student(self, student):
+        return self.filter(student=student)
+
+    def of_roadmap(self, roadmap):
+        return self.filter(item__milestone__stage__roadmap=roadmap)
+
+    def by_item(self) -> dict:
+        return {progress.item_id: progress for progress in self}
+
+
+class Progress(models.Model):
+    """Where one student stands on one item. One row per (student, item)."""
+
+    student = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="progress"
+    )
+    # PROTECT: content edits must never destroy progress; archive the item instead.
+    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="progress")
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.NOT_STARTED)
+    count = models.PositiveIntegerField(default=0)
+    note = models.TextField(blank=True, max_length=NOTE_MAX_LENGTH)
+    evidence_url = models.URLField(blank=True, max_length=EVIDENCE_URL_MAX_LENGTH)
+    evidence_added_at = models.DateTimeField(null=True, blank=True)
+    verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    verified_at = models.DateTimeField(null=True, blank=True)
+    review_comment = models.TextField(blank=True)
+    # Bumped on every change; forms carry it so a stale form is told, not obeyed.
+    version = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ProgressQuerySet.as_manager()
+
+    class Meta:
+        verbose_name_plural = "progress"
+        constraints = [
+            models.UniqueConstraint(fields=["student", "item"], name="roadmap_progress_unique"),
+            models.CheckConstraint(
+                condition=Q(status__in=Status.values), name="roadmap_progress_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(count__lte=COUNT_MAX), name="roadmap_progress_count_max"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.student} · {self.item}: {self.get_status_display()}"
+
+    @property
+    def trust(self) -> str:
+        """How far a "done" can be trusted: self-reported, evidence attached, verified."""
+        if self.verified_at:
+            return "verified"
+        if self.evidence_url:
+            return "evidence"
+        return "self"
+
+
+class ProgressEventQuerySet(models.QuerySet):
+    def for_student(self, student):
+        return self.filter(student=student)
+
+    def of_roadmap(self, roadmap):
+        return self.filter(item__milestone__stage__roadmap=roadmap)
+
+
+class ProgressEvent(models.Model):
+    """Append-only record of one change to a student's progress."""
+
+    class Field(models.TextChoices):
+        STATUS = "status", "Status"
+        COUNT = "count", "Count"
+        NOTE = "note", "Note"
+        EVIDENCE = "evidence", "Evidence"
+        VERIFICATION = "verification", "Verification"
+
+    student = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="progress_events"
+    )
+    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="events")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Who made the change: the student, or a mentor verifying.",
+    )
+    field = models.CharField(max_length=20, choices=Field.choices)
+    from_status = models.CharField(max_length=20, choices=Status.choices, blank=True)
+    to_status = models.CharField(max_length=20, choices=Status.choices, blank=True)
+    count = models.PositiveIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = ProgressEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(fields=["student", "-created_at"], name="roadmap_event_student_idx")
+        ]
+
+    def __str__(self):
+        return f"{self.student} · {self.item} · {self.field} at {self.created_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def description(self) -> str:
+        match self.field:
+            case self.Field.STATUS:
+                return f"{self.get_from_status_display()} → {self.get_to_status_display()}"
+            case self.Field.COUNT:
+                return f"Count set to {self.count}"
+            case self.Field.NOTE:
+                return "Private note edited"
+            case self.Field.EVIDENCE:
+                return "Evidence link changed"
+            case _:
+                return "Evidence reviewed by a mentor"

@@ -1,0 +1,214 @@
+"""Progress maths: percent done, pace and skill coverage.
+
+One module, used by every page that shows a progress figure, so that a number
+means the same wherever it appears. The functions are pure: they take items
+(with ``milestone.stage`` loaded), the student's ``Progress`` rows by item id and
+a date, and touch no database.
+
+Rules (PRODUCT.md):
+- Percent done = done required items / required items; archived items are not
+  passed in at all. A counted item contributes min(count / target, 1); skipped
+  never counts; optional items are tallied apart.
+- Pace: the academic year starts in a configurable month (July). From the batch
+  (admission year) and the date we know the year and semester of study; items due
+  at or before that point are expected, and an expected item not done is behind.
+"""
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+
+from django.conf import settings
+
+from .models import LAST_YEAR, SEMESTERS_PER_YEAR, Item, Progress, Status, term_index
+
+LAST_TERM = term_index(LAST_YEAR, SEMESTERS_PER_YEAR)
+
+
+def fraction_done(item: Item, progress: Progress | None) -> float:
+    """How much of one item is done, from 0 to 1."""
+    if progress is None or progress.status == Status.SKIPPED:
+        return 0.0
+    if progress.status == Status.DONE:
+        return 1.0
+    if item.target_count:
+        return min(progress.count / item.target_count, 1.0)
+    return 0.0
+
+
+def percent(done: float, total: int) -> int:
+    """Whole percent, rounded down: 100 % only when everything is done."""
+    if total == 0:
+        return 0
+    return int(100 * done / total + 1e-9)
+
+
+@dataclass
+class Tally:
+    done: float = 0.0  # items done, counted items as fractions
+    complete: int = 0  # items fully done
+    total: int = 0
+
+    def add(self, fraction: float) -> None:
+        self.done += fraction
+        self.complete += fraction >= 1.0
+        self.total += 1
+
+    @property
+    def percent(self) -> int:
+        return percent(self.done, self.total)
+
+    @property
+    def remaining(self) -> int:
+        return self.total - self.complete
+
+
+@dataclass(frozen=True)
+class StudyPoint:
+    """Where a student is in their B.Tech on a date."""
+
+    year: int  # 0 before the first year starts; above LAST_YEAR once graduated
+    semester: int
+
+    @property
+    def term(self) -> int:
+        """0 before the course starts, 1..8 during it, 8 after it."""
+        if self.year < 1:
+            return 0
+        return min(term_index(self.year, self.semester), LAST_TERM)
+
+    @property
+    def started(self) -> bool:
+        return self.year >= 1
+
+    @property
+    def graduated(self) -> bool:
+        return self.year > LAST_YEAR
+
+    @property
+    def label(self) -> str:
+        if not self.started:
+            return "Before your first year"
+        if self.graduated:
+            return "Graduated"
+        return f"Year {self.year}, semester {self.semester}"
+
+
+def study_point(batch: int, today: date) -> StudyPoint:
+    start_month = settings.WAYPOINT_ACADEMIC_YEAR_START_MONTH
+    academic_year_start = today.year if today.month >= start_month else today.year - 1
+    months_into_year = (today.month - start_month) % 12
+    semester = 1 if months_into_year < 12 // SEMESTERS_PER_YEAR else 2
+    return StudyPoint(year=academic_year_start - batch + 1, semester=semester)
+
+
+def due_term(item: Item) -> int:
+    return term_index(*item.due_point)
+
+
+@dataclass
+class Pace:
+    point: StudyPoint
+    expected_percent: int
+    actual_percent: int
+    behind: list[Item]
+
+    @property
+    def on_track(self) -> bool:
+        return self.actual_percent >= self.expected_percent
+
+
+@dataclass
+class RoadmapProgress:
+    overall: Tally = field(default_factory=Tally)
+    optional: Tally = field(default_factory=Tally)
+    by_stage: dict[int, Tally] = field(default_factory=lambda: defaultdict(Tally))
+    by_milestone: dict[int, Tally] = field(default_factory=lambda: defaultdict(Tally))
+    by_kind: dict[str, Tally] = field(default_factory=lambda: defaultdict(Tally))
+    pace: Pace | None = None
+
+
+def summarize(
+    items: Iterable[Item],
+    progress_by_item: Mapping[int, Progress],
+    *,
+    batch: int | None,
+    today: date,
+) -> RoadmapProgress:
+    """Every progress figure of one student on one roadmap.
+
+    ``items`` are the roadmap's active items; pace needs the student's batch.
+    """
+    summary = RoadmapProgress()
+    point = study_point(batch, today) if batch else None
+    expected = Tally()
+    behind = []
+    for item in items:
+        fraction = fraction_done(item, progress_by_item.get(item.pk))
+        if item.optional:
+            summary.optional.add(fraction)
+            continue
+        summary.overall.add(fraction)
+        summary.by_stage[item.milestone.stage_id].add(fraction)
+        summary.by_milestone[item.milestone_id].add(fraction)
+        summary.by_kind[item.kind].add(fraction)
+        if point is not None and due_term(item) <= point.term:
+            expected.add(fraction)
+            if fraction < 1.0:
+                behind.append(item)
+    if point is not None:
+        behind.sort(key=lambda item: (due_term(item), item.milestone.stage.order, item.order))
+        summary.pace = Pace(
+            point=point,
+            expected_percent=percent(expected.total, summary.overall.total),
+            actual_percent=summary.overall.percent,
+            behind=behind,
+        )
+    return summary
+
+
+def next_up(items: Iterable[Item], progress_by_item: Mapping[int, Progress], limit=5):
+    """The first unfinished required items, soonest due first (skipped ones left out)."""
+    open_items = []
+    for item in items:
+        progress = progress_by_item.get(item.pk)
+        if item.optional or (progress and progress.status == Status.SKIPPED):
+            continue
+        if fraction_done(item, progress) < 1.0:
+            open_items.append(item)
+    open_items.sort(key=lambda item: (due_term(item), item.milestone.stage.order, item.order))
+    return open_items[:limit]
+
+
+@dataclass
+class CategoryCoverage:
+    category: object
+    skills: list = field(default_factory=list)  # (skill, practised) pairs
+
+    @property
+    def practised(self) -> int:
+        return sum(practised for _, practised in self.skills)
+
+    @property
+    def percent(self) -> int:
+        return percent(self.practised, len(self.skills))
+
+
+def skill_coverage(skills, items: Iterable[Item], progress_by_item) -> list[CategoryCoverage]:
+    """Per category of the Required Skills: which skills the student has practised.
+
+    A skill counts as practised once an item that teaches it is fully done.
+    ``skills`` come with ``category`` loaded; ``items`` with ``skills`` prefetched.
+    """
+    practised = {
+        skill.pk
+        for item in items
+        if fraction_done(item, progress_by_item.get(item.pk)) >= 1.0
+        for skill in item.skills.all()
+    }
+    coverage: dict[int, CategoryCoverage] = {}
+    for skill in skills:
+        entry = coverage.setdefault(skill.category_id, CategoryCoverage(skill.category))
+        entry.skills.append((skill, skill.pk in practised))
+    return list(coverage.values())

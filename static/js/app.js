@@ -1,0 +1,42 @@
+// Waypoint works without JavaScript; this file only tells the user when an htmx
+// request fails (server error, network drop), so a change is never lost silently.
+(function () {
+  "use strict";
+
+  function showProblem(text) {
+    var box = document.getElementById("problem");
+    if (!box) return;
+    box.textContent = text;
+    box.hidden = false;
+    clearTimeout(showProblem.timer);
+    showProblem.timer = setTimeout(function () { box.hidden = true; }, 8000);
+  }
+
+  function resetForm(event) {
+    // Put typed-in values back to what the server last confirmed.
+    var form = event.detail && event.detail.elt && event.detail.elt.closest("form");
+    if (form) form.reset();
+  }
+
+  document.addEventListener("htmx:responseError", function (event) {
+    resetForm(event);
+    var status = event.detail.xhr ? event.detail.xhr.status : 0;
+    if (status === 403) {
+      showProblem("Not saved: your session has expired. Reload the page and sign in again.");
+    } else if (status === 404) {
+      showProblem("Not saved: this item is no longer on your roadmap. Reload the page.");
+    } else {
+      showProblem("Not saved: the server had a problem. Nothing was changed; please try again.");
+    }
+  });
+
+  document.addEventListener("htmx:sendError", function (event) {
+    resetForm(event);
+    showProblem("Not saved: you seem to be offline. Nothing was changed; try again when connected.");
+  });
+
+  document.addEventListener("htmx:afterSwap", function () {
+    var box = document.getElementById("problem");
+    if (box) box.hidden = true;
+  });
+})();
