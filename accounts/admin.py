@@ -1,8 +1,9 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.db.models import Count
 
-from .models import User
+from .models import Cohort, Membership, User
 
 
 class UserCreationForm(AdminUserCreationForm):
@@ -22,12 +23,12 @@ class UserAdmin(DjangoUserAdmin):
     form = UserEditForm
     add_form = UserCreationForm
     ordering = ["email"]
-    list_display = ["email", "name", "batch", "is_staff", "is_active", "last_login"]
-    list_filter = ["is_staff", "is_superuser", "is_active", "batch"]
+    list_display = ["email", "name", "batch", "is_mentor", "is_staff", "is_active", "last_login"]
+    list_filter = ["is_mentor", "is_staff", "is_superuser", "is_active", "batch"]
     search_fields = ["email", "name"]
     fieldsets = [
         (None, {"fields": ["email", "password"]}),
-        ("Profile", {"fields": ["name", "batch"]}),
+        ("Profile", {"fields": ["name", "batch", "is_mentor"]}),
         (
             "Permissions",
             {"fields": ["is_active", "is_staff", "is_superuser", "groups", "user_permissions"]},
@@ -43,3 +44,29 @@ class UserAdmin(DjangoUserAdmin):
             },
         ),
     ]
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    fields = ["student", "joined_at"]
+    readonly_fields = ["joined_at"]
+    autocomplete_fields = ["student"]
+    extra = 0
+
+
+@admin.register(Cohort)
+class CohortAdmin(admin.ModelAdmin):
+    list_display = ["name", "roadmap", "active", "student_count", "created_at"]
+    list_filter = ["active", "roadmap"]
+    list_select_related = ["roadmap"]
+    search_fields = ["name", "mentors__email", "mentors__name"]
+    filter_horizontal = ["mentors"]
+    readonly_fields = ["created_at"]
+    inlines = [MembershipInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(student_count=Count("memberships"))
+
+    @admin.display(description="students", ordering="student_count")
+    def student_count(self, obj):
+        return obj.student_count

@@ -4,7 +4,7 @@ from django import forms
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
 
-from .models import User
+from .models import Cohort, User
 
 
 def batch_choices(today: date | None = None):
@@ -120,3 +120,37 @@ class DeleteAccountForm(forms.Form):
         if not self.user.check_password(password):
             raise forms.ValidationError("That is not your password. Nothing was deleted.")
         return password
+
+
+class CohortForm(forms.ModelForm):
+    class Meta:
+        model = Cohort
+        fields = ["name", "roadmap"]
+        labels = {"name": "Cohort name"}
+        help_texts = {"name": "e.g. CSE batch 2027 — ML club"}
+
+    def __init__(self, *args, roadmaps, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["roadmap"].queryset = roadmaps
+        self.fields["roadmap"].empty_label = None
+
+
+class ReviewForm(forms.Form):
+    decision = forms.ChoiceField(
+        choices=[("verify", "Verify"), ("return", "Send back")],
+        error_messages={"invalid_choice": "Choose to verify the evidence or send it back."},
+    )
+    comment = forms.CharField(
+        required=False,
+        max_length=1000,
+        error_messages={"max_length": "Keep the comment under %(limit_value)d characters."},
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("decision") == "return" and not cleaned.get("comment", "").strip():
+            self.add_error("comment", "Say what is missing, so the student knows what to fix.")
+        return cleaned
+
+    def first_error(self) -> str:
+        return next(iter(error for errors in self.errors.values() for error in errors))

@@ -1,13 +1,13 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from . import views
 from .forms import SignInForm
+from .views import account, cohorts
 
 app_name = "accounts"
 
 urlpatterns = [
-    path("signup/", views.signup, name="signup"),
+    path("signup/", account.signup, name="signup"),
     path(
         "login/",
         auth_views.LoginView.as_view(
@@ -18,8 +18,28 @@ urlpatterns = [
         name="login",
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("profile/", views.profile, name="profile"),
-    path("delete/", views.delete_account, name="delete"),
+    path("profile/", account.profile, name="profile"),
+    path("delete/", account.delete_account, name="delete"),
+    path("join/<str:code>/", cohorts.join, name="join"),
+    path("cohorts/", cohorts.cohort_list, name="cohorts"),
+    path("cohorts/new/", cohorts.cohort_create, name="cohort_create"),
+    path("cohorts/<int:pk>/", cohorts.cohort_dashboard, name="cohort"),
+    path("cohorts/<int:pk>/grid/", cohorts.cohort_grid, name="cohort_grid"),
+    path("cohorts/<int:pk>/export.csv", cohorts.cohort_export, name="cohort_export"),
+    path("cohorts/<int:pk>/review/", cohorts.cohort_review, name="cohort_review"),
+    path("cohorts/<int:pk>/review/<int:progress_pk>/", cohorts.review, name="review"),
+    path(
+        "cohorts/<int:pk>/students/<int:student_pk>/",
+        cohorts.cohort_student,
+        name="cohort_student",
+    ),
+    path(
+        "cohorts/<int:pk>/students/<int:student_pk>/remove/",
+        cohorts.remove_student,
+        name="remove_student",
+    ),
+    path("cohorts/<int:pk>/invite/", cohorts.regenerate_code, name="regenerate_code"),
+    path("cohorts/<int:pk>/active/", cohorts.set_active, name="set_active"),
     path(
         "password/",
         auth_views.PasswordChangeView.as_view(

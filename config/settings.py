@@ -172,6 +172,8 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 # The Indian academic year starts in July: a batch admitted in 2025 is in year 1
 # from July 2025 to June 2026.
 WAYPOINT_ACADEMIC_YEAR_START_MONTH = int(os.environ.get("WAYPOINT_ACADEMIC_YEAR_START_MONTH", "7"))
+# A cohort student with no change for this many days shows as inactive to mentors.
+WAYPOINT_INACTIVE_DAYS = int(os.environ.get("WAYPOINT_INACTIVE_DAYS", "14"))
 WAYPOINT_DEFAULT_ROADMAP = os.environ.get("WAYPOINT_DEFAULT_ROADMAP", "machine-learning-engineer")
 
 LOGGING = {

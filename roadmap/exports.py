@@ -37,6 +37,14 @@ PROGRESS_COLUMNS = [
 ]
 
 
+def csv_response(filename: str) -> HttpResponse:
+    """An empty CSV download; write rows to it with csv.writer and csv_safe()."""
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.write("\ufeff")  # so spreadsheet programs read UTF-8
+    return response
+
+
 def _progress_rows(student):
     progress = (
         Progress.objects.for_student(student)
@@ -112,9 +120,7 @@ def student_json(student) -> HttpResponse:
 
 
 def student_csv(student) -> HttpResponse:
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{_filename(student, "csv")}"'
-    response.write("\ufeff")  # so Excel reads UTF-8
+    response = csv_response(_filename(student, "csv"))
     writer = csv.writer(response)
     writer.writerow(PROGRESS_COLUMNS)
     for row in _progress_rows(student):

@@ -137,3 +137,37 @@ def progress_set(
             event.created_at = now
         ProgressEvent.objects.bulk_create(events)
     return progress
+
+
+def review_evidence(*, mentor, progress: Progress, verified: bool, comment: str = "") -> Progress:
+    """A mentor verifies a student's evidence, or sends it back with a comment.
+
+    The caller has checked that the mentor may see this student (their cohort).
+    """
+    comment = comment.strip()
+    if not verified and not comment:
+        raise ProgressRefused("Say what is missing, so the student knows what to fix.")
+    with transaction.atomic():
+        progress = Progress.objects.select_for_update().get(pk=progress.pk)
+        if not progress.evidence_url or progress.verified_at or progress.review_comment:
+            raise ProgressRefused(
+                "This evidence was already reviewed or withdrawn; the queue shows what is left.",
+                progress,
+            )
+        if verified:
+            progress.verified_by = mentor
+            progress.verified_at = timezone.now()
+            progress.review_comment = comment
+        else:
+            progress.review_comment = comment
+        progress.version += 1
+        progress.save()
+        ProgressEvent.objects.create(
+            student=progress.student,
+            item=progress.item,
+            actor=mentor,
+            field=Field.VERIFICATION,
+            from_status=progress.status,
+            to_status=progress.status,
+        )
+    return progress

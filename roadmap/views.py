@@ -9,12 +9,11 @@ from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from . import activity, exports
+from .checklist import SHOW_CHOICES, checklist_context
 from .forms import ProgressForm
-from .models import Enrollment, Item, Kind, Progress, ProgressEvent, Roadmap, Skill, Status
+from .models import Enrollment, Item, Kind, Progress, ProgressEvent, Roadmap, Skill
 from .progress import next_up, skill_coverage, summarize
 from .services import ProgressRefused, follow_roadmap, progress_set
-
-SHOW_CHOICES = {"all": "All", "remaining": "Remaining", "done": "Done"}
 
 
 def home(request):
@@ -64,44 +63,6 @@ def _followed_roadmap_or_redirect(request, slug, queryset=None):
     return roadmap, None
 
 
-def _checklist_context(student, roadmap, *, show="all", kind=""):
-    """Everything the checklist page and its fragments show, from the outline
-    prefetch and one query for the student's progress."""
-    items = roadmap.outline_items()
-    progress_by_item = Progress.objects.for_student(student).of_roadmap(roadmap).by_item()
-    summary = summarize(items, progress_by_item, batch=student.batch, today=timezone.localdate())
-    shown = 0
-    for stage in roadmap.stages.all():
-        stage.tally = summary.by_stage[stage.pk]
-        stage.shown = 0
-        for milestone in stage.milestones.all():
-            milestone.tally = summary.by_milestone[milestone.pk]
-            milestone.shown_items = []
-            for item in milestone.items.all():
-                item.my_progress = progress_by_item.get(item.pk)
-                status = item.my_progress.status if item.my_progress else Status.NOT_STARTED
-                if (show == "done" and status != Status.DONE) or (
-                    show == "remaining" and status in (Status.DONE, Status.SKIPPED)
-                ):
-                    continue
-                if kind and item.kind != kind:
-                    continue
-                milestone.shown_items.append(item)
-            stage.shown += len(milestone.shown_items)
-        shown += stage.shown
-    return {
-        "roadmap": roadmap,
-        "summary": summary,
-        "items": items,
-        "shown": shown,
-        "show": show,
-        "kind": kind,
-        "show_choices": SHOW_CHOICES,
-        "kinds": Kind.choices,
-        "statuses": Status.choices,
-    }
-
-
 @login_required
 def checklist(request, slug):
     roadmap, redirect_response = _followed_roadmap_or_redirect(
@@ -114,7 +75,7 @@ def checklist(request, slug):
     # Unknown filter values fall back to "everything" rather than an error page.
     show = show if show in SHOW_CHOICES else "all"
     kind = kind if kind in Kind.values else ""
-    context = _checklist_context(request.user, roadmap, show=show, kind=kind)
+    context = checklist_context(request.user, roadmap, show=show, kind=kind)
     context["next"] = request.get_full_path()
     return render(request, "roadmap/checklist.html", context)
 
@@ -162,7 +123,7 @@ def item_progress(request, pk):
         return redirect(f"{_safe_next(request, checklist_url)}#item-{item.pk}")
 
     roadmap = Roadmap.objects.with_outline().get(pk=roadmap.pk)
-    context = _checklist_context(request.user, roadmap)
+    context = checklist_context(request.user, roadmap)
     context.update(
         next=_safe_next(request, checklist_url),
         error=error,

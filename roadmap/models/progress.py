@@ -14,6 +14,10 @@ EVIDENCE_URL_MAX_LENGTH = 500
 COUNT_MAX = 100_000
 
 
+# Kinds whose evidence mentors review: the things an employer would ask to see.
+REVIEWED_KINDS = ["project", "certification"]
+
+
 class Status(models.TextChoices):
     NOT_STARTED = "not_started", "Not started"
     IN_PROGRESS = "in_progress", "In progress"
@@ -61,6 +65,18 @@ class ProgressQuerySet(models.QuerySet):
 
     def by_item(self) -> dict:
         return {progress.item_id: progress for progress in self}
+
+    def of_cohort(self, cohort):
+        """Progress of the cohort's students on the cohort's roadmap."""
+        return self.filter(student__memberships__cohort=cohort).of_roadmap(cohort.roadmap)
+
+    def awaiting_review(self):
+        """Evidence on projects and certifications that no mentor has looked at yet."""
+        return (
+            self.filter(item__kind__in=REVIEWED_KINDS, verified_at__isnull=True, review_comment="")
+            .exclude(evidence_url="")
+            .filter(item__archived=False)
+        )
 
 
 class Progress(models.Model):

@@ -4,7 +4,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from accounts.management.commands.seed_demo import DEMO_PASSWORD
-from accounts.models import User
+from accounts.models import Cohort, User
 from roadmap.models import Progress, ProgressEvent
 from tests.factories import build_roadmap
 
@@ -15,12 +15,14 @@ def test_seed_demo_creates_admin_mentor_and_two_students(settings):
     settings.DEBUG = True
     call_command("seed_demo", stdout=StringIO())
     users = {u.email: u for u in User.objects.all()}
-    assert set(users) == {
+    assert {
         "admin@example.com",
         "mentor@example.com",
         "asha@example.com",
         "rahul@example.com",
-    }
+    } <= set(users)
+    assert len(users) == 14
+    assert users["mentor@example.com"].is_mentor
     assert users["admin@example.com"].is_superuser
     assert all(u.check_password(DEMO_PASSWORD) for u in users.values())
     assert users["asha@example.com"].batch == users["rahul@example.com"].batch + 1
@@ -35,7 +37,7 @@ def test_seed_demo_again_changes_nothing(settings):
     asha.save()
     call_command("seed_demo", stdout=StringIO())
     asha.refresh_from_db()
-    assert User.objects.count() == 4
+    assert User.objects.count() == 14
     assert asha.name == "Asha V."
     assert asha.check_password("changed-by-asha-herself")
 
@@ -59,3 +61,6 @@ def test_seed_demo_gives_demo_students_a_history_once(settings):
     call_command("seed_demo", stdout=StringIO())
     assert ProgressEvent.objects.count() == events
     assert not Progress.objects.filter(student__email="mentor@example.com").exists()
+    cohort = Cohort.objects.get()
+    assert cohort.mentors.get().email == "mentor@example.com"
+    assert cohort.memberships.count() == 12

@@ -5,12 +5,28 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from accounts.models import User
-from roadmap.models import Item, Progress, ProgressEvent, Status
+from accounts.models import Cohort, Membership, User
+from roadmap.models import Item, Kind, Progress, ProgressEvent, Status
 from roadmap.progress import due_term, study_point
 from roadmap.services import follow_default_roadmap, progress_set
 
 DEMO_PASSWORD = "waypoint-demo-2026"
+DEMO_COHORT = "CSE ML club (demo)"
+
+# Cohort students beyond Asha and Rahul: (name, years since admission, diligence,
+# days since their last change). Diligence is the share of due items done.
+CLASSMATES = [
+    ("Priya Sharma", 1, 0.95, 1),
+    ("Arjun Reddy", 1, 0.6, 3),
+    ("Kavya Menon", 1, 0.3, 25),
+    ("Rohan Gupta", 1, 0.8, 2),
+    ("Sneha Patil", 2, 0.85, 5),
+    ("Vikram Singh", 2, 0.4, 40),
+    ("Ananya Iyer", 2, 0.7, 1),
+    ("Karthik Rao", 0, 0.9, 0),
+    ("Meghna Das", 0, 0.5, 9),
+    ("Farhan Sheikh", 2, 0.2, 60),
+]
 
 
 def academic_year_start(today: date) -> int:
@@ -22,6 +38,14 @@ def academic_year_start(today: date) -> int:
 
 def demo_accounts(today: date) -> list[dict]:
     start = academic_year_start(today)
+    students = [
+        # A second-year and a third-year student, whatever year the demo runs in.
+        ("asha@example.com", "Asha Verma", 1, 0.9, 2),
+        ("rahul@example.com", "Rahul Nair", 2, 0.5, 4),
+    ] + [
+        (f"{name.split()[0].lower()}@example.com", name, years, diligence, quiet)
+        for name, years, diligence, quiet in CLASSMATES
+    ]
     return [
         {
             "email": "admin@example.com",
@@ -29,15 +53,23 @@ def demo_accounts(today: date) -> list[dict]:
             "is_staff": True,
             "is_superuser": True,
         },
-        {"email": "mentor@example.com", "name": "Dr. Meera Iyer"},
-        # A second-year and a third-year student, whatever year the demo runs in.
-        {"email": "asha@example.com", "name": "Asha Verma", "batch": start - 1, "diligence": 0.9},
-        {"email": "rahul@example.com", "name": "Rahul Nair", "batch": start - 2, "diligence": 0.5},
+        {"email": "mentor@example.com", "name": "Dr. Meera Iyer", "is_mentor": True},
+    ] + [
+        {
+            "email": email,
+            "name": name,
+            "batch": start - years,
+            "demo": {"diligence": diligence, "quiet_days": quiet},
+        }
+        for email, name, years, diligence, quiet in students
     ]
 
 
 class Command(BaseCommand):
-    help = "Create the demo accounts (an admin, a mentor, two students). Safe to run again."
+    help = (
+        "Create the demo accounts (an admin, a mentor, students with progress) and the "
+        "mentor's demo cohort. Safe to run again: what exists is left as it is."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument(
@@ -52,44 +84,86 @@ class Command(BaseCommand):
                 "Refusing to create demo accounts with a public password while DEBUG is off. "
                 "Use --force only on a throwaway instance."
             )
+        students = []
+        mentor = None
         for fields in demo_accounts(date.today()):
             email = fields.pop("email")
-            diligence = fields.pop("diligence", None)
+            demo = fields.pop("demo", None)
             user, created = User.objects.get_or_create(email=email, defaults=fields)
             if created:
                 user.set_password(DEMO_PASSWORD)
                 user.save(update_fields=["password"])
-            if diligence is not None and not Progress.objects.filter(student=user).exists():
-                seed_progress(user, diligence, seed=email)
-            role = "admin" if user.is_superuser else ("student" if user.batch else "mentor")
-            state = "created" if created else "already there, left as it was"
-            self.stdout.write(f"  {role:<8} {email:<22} {state}")
+            if demo is None:
+                mentor = mentor or (user if user.is_mentor else None)
+                role = "admin" if user.is_superuser else "mentor"
+                state = "created" if created else "already there, left as it was"
+                self.stdout.write(f"  {role:<8} {email:<22} {state}")
+                continue
+            students.append(user)
+            if not Progress.objects.filter(student=user).exists():
+                seed_progress(user, seed=email, **demo)
+            if email in ("asha@example.com", "rahul@example.com"):
+                state = "created" if created else "already there, left as it was"
+                self.stdout.write(f"  student  {email:<22} {state}")
+        cohort = seed_cohort(mentor, students)
+        if cohort:
+            self.stdout.write(
+                f"  cohort   {cohort.name!r} of {cohort.memberships.count()} students, "
+                f"mentored by {mentor.email}"
+            )
         self.stdout.write(
             self.style.SUCCESS(f"Demo accounts ready. Password for each: {DEMO_PASSWORD}")
         )
 
 
-def seed_progress(student, diligence: float, *, seed: str) -> None:
-    """Give a demo student a believable history: most items due by now done (as many
-    as ``diligence`` says), a few under way, spread over the past months."""
+def seed_cohort(mentor, students):
+    enrollment = students[0].enrollments.select_related("roadmap").first() if students else None
+    if mentor is None or enrollment is None:
+        return None
+    cohort, created = Cohort.objects.get_or_create(
+        name=DEMO_COHORT, defaults={"roadmap": enrollment.roadmap}
+    )
+    if created:
+        cohort.mentors.add(mentor)
+        Membership.objects.bulk_create([Membership(cohort=cohort, student=s) for s in students])
+    return cohort
+
+
+def seed_progress(student, *, diligence: float, quiet_days: int, seed: str) -> None:
+    """Give a demo student a believable history: as many due items done as
+    ``diligence`` says, a few under way, some project evidence, spread over the
+    months before their last change ``quiet_days`` ago."""
     enrollment = follow_default_roadmap(student)
     if enrollment is None:
         return
     rng = random.Random(seed)
-    today = timezone.localdate()
-    point = study_point(student.batch, today)
+    point = study_point(student.batch, timezone.localdate())
     items = Item.objects.active().of_roadmap(enrollment.roadmap).select_related("milestone__stage")
     for item in items:
         due = due_term(item) <= point.term
         if item.target_count:
             share = diligence if due else diligence / 3
-            progress_set(student=student, item=item, count=int(item.target_count * share))
+            if share and point.started:
+                progress_set(student=student, item=item, count=int(item.target_count * share))
         elif due and rng.random() < diligence:
             progress_set(student=student, item=item, status=Status.DONE)
-        elif rng.random() < 0.15:
+            if item.kind in (Kind.PROJECT, Kind.CERTIFICATION) and rng.random() < 0.7:
+                handle = student.email.split("@")[0]
+                progress_set(
+                    student=student,
+                    item=item,
+                    evidence_url=f"https://github.com/{handle}/{item.slug}",
+                )
+        elif rng.random() < 0.15 * diligence:
             progress_set(student=student, item=item, status=Status.IN_PROGRESS)
-    # Spread the history over the past ten months, so the activity heatmap has a shape.
     now = timezone.now()
     for event in ProgressEvent.objects.filter(student=student):
-        event.created_at = now - timedelta(days=rng.randint(0, 300), hours=rng.randint(0, 12))
+        event.created_at = now - timedelta(
+            days=rng.randint(quiet_days, quiet_days + 280), hours=rng.randint(0, 12)
+        )
         event.save(update_fields=["created_at"])
+    # The most recent change happened exactly quiet_days ago.
+    latest = ProgressEvent.objects.filter(student=student).order_by("-created_at").first()
+    if latest:
+        latest.created_at = now - timedelta(days=quiet_days, hours=1)
+        latest.save(update_fields=["created_at"])

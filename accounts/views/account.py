@@ -7,7 +7,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 
 from roadmap.services import follow_default_roadmap
 
-from .forms import DeleteAccountForm, ProfileForm, SignUpForm
+from ..forms import DeleteAccountForm, ProfileForm, SignUpForm
 
 
 def _safe_next(request):

@@ -1,0 +1,188 @@
+"""What a mentor sees of a cohort, computed with the same progress maths the
+students' own pages use, in a fixed number of queries however large the cohort."""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from django.conf import settings
+from django.db.models import Max
+
+from roadmap.models import Item, Milestone, Progress, ProgressEvent, Stage
+from roadmap.models.progress import REVIEWED_KINDS
+from roadmap.progress import RoadmapProgress, due_term, fraction_done, study_point, summarize
+
+from .models import Cohort, User
+
+ON_TRACK, BEHIND, INACTIVE = "on_track", "behind", "inactive"
+STATUS_LABELS = {ON_TRACK: "On track", BEHIND: "Behind", INACTIVE: "Inactive"}
+
+
+@dataclass
+class StudentRow:
+    student: User
+    joined_at: datetime
+    summary: RoadmapProgress
+    last_activity: datetime | None
+    pending_reviews: int
+    status: str
+    stage_tallies: list = field(default_factory=list)  # aligned with the cohort's stages
+
+    @property
+    def status_label(self) -> str:
+        return STATUS_LABELS[self.status]
+
+
+@dataclass
+class CohortOverview:
+    cohort: Cohort
+    stages: list[Stage]
+    milestones: list[Milestone]
+    items: list[Item]
+    rows: list[StudentRow]
+    progress_by_student: dict[int, dict[int, Progress]]
+
+    def stuck_items(self, today: date, limit: int = 8):
+        """Required items already due for most of the cohort, least completed first."""
+        terms = {
+            row.student.pk: study_point(row.student.batch, today).term
+            for row in self.rows
+            if row.student.batch
+        }
+        if not terms:
+            return []
+        stuck = []
+        for item in self.items:
+            if item.optional:
+                continue
+            due_for = [pk for pk, term in terms.items() if due_term(item) <= term]
+            if len(due_for) * 2 <= len(self.rows):
+                continue
+            done = sum(
+                fraction_done(item, self.progress_by_student[pk].get(item.pk)) for pk in due_for
+            )
+            rate = done / len(due_for)
+            if rate < 1:
+                stuck.append((item, round(100 * rate), len(due_for)))
+        stuck.sort(key=lambda entry: (entry[1], due_term(entry[0])))
+        return stuck[:limit]
+
+
+def pace_status(summary: RoadmapProgress, last_activity, now) -> str:
+    inactive_since = now - timedelta(days=settings.WAYPOINT_INACTIVE_DAYS)
+    if last_activity is None or last_activity < inactive_since:
+        return INACTIVE
+    if summary.pace is not None and not summary.pace.on_track:
+        return BEHIND
+    return ON_TRACK
+
+
+def cohort_overview(cohort: Cohort, *, today: date, now: datetime) -> CohortOverview:
+    roadmap = cohort.roadmap
+    memberships = list(cohort.memberships.select_related("student"))
+    items = list(
+        Item.objects.active()
+        .of_roadmap(roadmap)
+        .select_related("milestone__stage")
+        .order_by("milestone__stage__order", "milestone__order", "order", "pk")
+    )
+    progress_by_student: dict[int, dict[int, Progress]] = defaultdict(dict)
+    progress_rows = (
+        Progress.objects.of_cohort(cohort)
+        .filter(item__archived=False)
+        .only(
+            "student_id",
+            "item_id",
+            "status",
+            "count",
+            "evidence_url",
+            "verified_at",
+            "review_comment",
+        )
+    )
+    pending: dict[int, int] = defaultdict(int)
+    kinds = {item.pk: item.kind for item in items}
+    for progress in progress_rows:
+        progress_by_student[progress.student_id][progress.item_id] = progress
+        if (
+            kinds.get(progress.item_id) in REVIEWED_KINDS
+            and progress.evidence_url
+            and not progress.verified_at
+            and not progress.review_comment
+        ):
+            pending[progress.student_id] += 1
+    last_activity = dict(
+        ProgressEvent.objects.filter(student__memberships__cohort=cohort)
+        .of_roadmap(roadmap)
+        .values("student")
+        .annotate(last=Max("created_at"))
+        .values_list("student", "last")
+        .order_by()
+    )
+    stages = list(roadmap.stages.all())
+    rows = []
+    for membership in memberships:
+        student = membership.student
+        summary = summarize(
+            items, progress_by_student[student.pk], batch=student.batch, today=today
+        )
+        last = last_activity.get(student.pk)
+        rows.append(
+            StudentRow(
+                student=student,
+                joined_at=membership.joined_at,
+                summary=summary,
+                last_activity=last,
+                pending_reviews=pending[student.pk],
+                status=pace_status(summary, last, now),
+                stage_tallies=[summary.by_stage.get(stage.pk) for stage in stages],
+            )
+        )
+    return CohortOverview(
+        cohort=cohort,
+        stages=stages,
+        milestones=list(
+            Milestone.objects.filter(stage__roadmap=roadmap)
+            .select_related("stage")
+            .order_by("stage__order", "order", "pk")
+        ),
+        items=items,
+        rows=rows,
+        progress_by_student=progress_by_student,
+    )
+
+
+SORT_KEYS = {
+    "name": lambda row: (row.student.name.lower(), row.student.email),
+    "overall": lambda row: row.summary.overall.done / (row.summary.overall.total or 1),
+    "status": lambda row: list(STATUS_LABELS).index(row.status),
+    "last_activity": lambda row: row.last_activity.timestamp() if row.last_activity else 0,
+    "pending": lambda row: row.pending_reviews,
+}
+
+
+def sort_rows(rows: list[StudentRow], sort: str) -> tuple[list[StudentRow], str]:
+    """Sort by a column: "overall", "-overall", "stage-<pk>", ...; unknown keys sort by name."""
+    field = sort.removeprefix("-")
+    if field.startswith("stage-") and field[6:].isdigit():
+        stage_pk = int(field[6:])
+
+        def key(row):
+            tally = row.summary.by_stage.get(stage_pk)
+            return tally.done / tally.total if tally and tally.total else 0
+
+    elif field in SORT_KEYS:
+        key = SORT_KEYS[field]
+    else:
+        return sorted(rows, key=SORT_KEYS["name"]), "name"
+    return sorted(rows, key=key, reverse=sort.startswith("-")), sort
+
+
+def filter_rows(rows: list[StudentRow], *, status: str = "", query: str = "") -> list[StudentRow]:
+    query = query.strip().lower()
+    return [
+        row
+        for row in rows
+        if (not status or row.status == status)
+        and (not query or query in row.student.name.lower() or query in row.student.email.lower())
+    ]

@@ -1,0 +1,494 @@
+"""Mentor pages: cohorts, invites, dashboard, grid, read-only student view, review, CSV."""
+
+import csv
+import io
+import re
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth.hashers import make_password
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import Cohort, Membership, User
+from roadmap.models import Enrollment, Item, Progress, ProgressEvent, Status
+from roadmap.services import follow_roadmap, progress_set
+from tests.factories import ItemFactory, RoadmapFactory, UserFactory, build_roadmap
+
+pytestmark = pytest.mark.django_db
+
+HTMX = {"HX-Request": "true"}
+
+
+@pytest.fixture
+def roadmap():
+    roadmap = build_roadmap(items=6, slug="ml")
+    milestone = Item.objects.of_roadmap(roadmap).first().milestone
+    ItemFactory(milestone=milestone, kind="project", title="Sentiment API")
+    return roadmap
+
+
+@pytest.fixture
+def mentor():
+    return UserFactory(is_mentor=True, batch=None, name="Dr. Meera Iyer")
+
+
+@pytest.fixture
+def cohort(roadmap, mentor):
+    cohort = Cohort.objects.create(name="CSE ML club", roadmap=roadmap)
+    cohort.mentors.add(mentor)
+    return cohort
+
+
+def join(cohort, student):
+    Membership.objects.create(cohort=cohort, student=student)
+    follow_roadmap(student, cohort.roadmap)
+    return student
+
+
+@pytest.fixture
+def student(cohort):
+    return join(cohort, UserFactory(name="Asha Verma", batch=2025))
+
+
+@pytest.fixture
+def project(roadmap):
+    return Item.objects.of_roadmap(roadmap).get(title="Sentiment API")
+
+
+@pytest.fixture
+def evidence(student, project):
+    return progress_set(
+        student=student,
+        item=project,
+        status=Status.DONE,
+        evidence_url="https://github.com/asha/sentiment",
+        note="my private thoughts",
+    )
+
+
+def mentor_urls(cohort, student, evidence):
+    """Every mentor URL, with the method it takes."""
+    pk = cohort.pk
+    return [
+        ("get", reverse("accounts:cohort", args=[pk])),
+        ("get", reverse("accounts:cohort_grid", args=[pk])),
+        ("get", reverse("accounts:cohort_export", args=[pk])),
+        ("get", reverse("accounts:cohort_review", args=[pk])),
+        ("get", reverse("accounts:cohort_student", args=[pk, student.pk])),
+        ("post", reverse("accounts:review", args=[pk, evidence.pk])),
+        ("post", reverse("accounts:remove_student", args=[pk, student.pk])),
+        ("post", reverse("accounts:regenerate_code", args=[pk])),
+        ("post", reverse("accounts:set_active", args=[pk])),
+    ]
+
+
+def unchanged(cohort, student, evidence):
+    evidence.refresh_from_db()
+    fresh = Cohort.objects.get(pk=cohort.pk)
+    return (
+        evidence.verified_at is None
+        and evidence.review_comment == ""
+        and fresh.join_code == cohort.join_code
+        and fresh.active
+        and Membership.objects.filter(cohort=cohort, student=student).exists()
+    )
+
+
+# -- permissions --------------------------------------------------------------
+
+
+def test_every_mentor_url_is_closed_to_anonymous(client, cohort, student, evidence):
+    for method, url in mentor_urls(cohort, student, evidence):
+        response = getattr(client, method)(url, {"decision": "verify"})
+        assert response.status_code == 302, url
+        assert reverse("accounts:login") in response["Location"]
+    assert unchanged(cohort, student, evidence)
+
+
+@pytest.mark.parametrize("who", ["student of the cohort", "other mentor"])
+def test_every_mentor_url_is_404_for_outsiders(client, cohort, student, evidence, who):
+    outsider = student if who == "student of the cohort" else UserFactory(is_mentor=True)
+    if who == "other mentor":
+        Cohort.objects.create(name="Other", roadmap=cohort.roadmap).mentors.add(outsider)
+    client.force_login(outsider)
+    for method, url in mentor_urls(cohort, student, evidence):
+        response = getattr(client, method)(url, {"decision": "verify", "active": "0"})
+        assert response.status_code == 404, url
+    assert unchanged(cohort, student, evidence)
+
+
+@pytest.mark.parametrize("who", ["mentor", "admin"])
+def test_every_mentor_url_opens_for_the_mentor_and_admins(
+    client, cohort, student, evidence, mentor, who
+):
+    client.force_login(mentor if who == "mentor" else UserFactory(is_staff=True))
+    for method, url in mentor_urls(cohort, student, evidence):
+        if method == "get":
+            assert client.get(url).status_code == 200, url
+    # The writes, last and in an order that keeps the others meaningful.
+    review = reverse("accounts:review", args=[cohort.pk, evidence.pk])
+    assert client.post(review, {"decision": "verify"}).status_code == 302
+    evidence.refresh_from_db()
+    assert evidence.verified_at is not None
+
+
+def test_cohort_list_and_creation_are_for_mentors(client, roadmap, mentor):
+    client.force_login(UserFactory())
+    assert client.get(reverse("accounts:cohorts")).status_code == 403
+    assert (
+        client.post(
+            reverse("accounts:cohort_create"), {"name": "X", "roadmap": roadmap.pk}
+        ).status_code
+        == 403
+    )
+    assert not Cohort.objects.exists()
+    client.force_login(mentor)
+    response = client.post(
+        reverse("accounts:cohort_create"), {"name": "CSE batch 2027", "roadmap": roadmap.pk}
+    )
+    cohort = Cohort.objects.get()
+    assert response["Location"] == cohort.get_absolute_url()
+    assert list(cohort.mentors.all()) == [mentor]
+    assert "CSE batch 2027" in client.get(reverse("accounts:cohorts")).text
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"name": "", "roadmap": "ROADMAP"}, "This field is required"),
+        ({"name": "X", "roadmap": "DRAFT"}, "Select a valid choice"),
+    ],
+    ids=["no name", "draft roadmap"],
+)
+def test_cohort_creation_bad_input(client, roadmap, mentor, data, message):
+    draft = RoadmapFactory(published=False)
+    data = {**data, "roadmap": {"ROADMAP": roadmap.pk, "DRAFT": draft.pk}[data["roadmap"]]}
+    client.force_login(mentor)
+    response = client.post(reverse("accounts:cohort_create"), data)
+    assert response.status_code == 400
+    assert message in response.text
+    assert not Cohort.objects.exists()
+
+
+# -- invites --------------------------------------------------------------------
+
+
+def test_invite_page_shows_the_cohort_and_asks_to_sign_up(client, cohort):
+    response = client.get(cohort.get_join_url())
+    assert response.status_code == 200
+    assert "Join CSE ML club" in response.text
+    assert f"{reverse('accounts:signup')}?next={cohort.get_join_url()}" in response.text.replace(
+        "%2F", "/"
+    )
+
+
+def test_signed_in_student_joins_and_follows_the_roadmap(client, cohort):
+    newcomer = UserFactory()
+    client.force_login(newcomer)
+    assert client.get(cohort.get_join_url()).status_code == 200
+    assert not Membership.objects.exists()  # GET changes nothing
+    response = client.post(cohort.get_join_url())
+    assert response["Location"] == reverse("roadmap:dashboard", args=[cohort.roadmap.slug])
+    assert Membership.objects.filter(cohort=cohort, student=newcomer).exists()
+    assert Enrollment.objects.follows(newcomer, cohort.roadmap)
+    response = client.post(cohort.get_join_url(), follow=True)
+    assert "You are already in CSE ML club" in response.text
+    assert Membership.objects.count() == 1
+
+
+def test_new_user_signs_up_through_the_invite_and_joins(client, cohort, settings):
+    settings.WAYPOINT_DEFAULT_ROADMAP = "none"
+    response = client.post(
+        reverse("accounts:signup"),
+        {
+            "email": "new@example.com",
+            "name": "New Student",
+            "batch": str(timezone.localdate().year),
+            "password1": "a long enough passphrase",
+            "password2": "a long enough passphrase",
+            "next": cohort.get_join_url(),
+        },
+    )
+    assert response["Location"] == cohort.get_join_url()
+    client.post(cohort.get_join_url())
+    assert cohort.students.get().email == "new@example.com"
+
+
+def test_anonymous_join_post_goes_to_sign_up(client, cohort):
+    response = client.post(cohort.get_join_url())
+    assert response["Location"] == f"{reverse('accounts:signup')}?next={cohort.get_join_url()}"
+    assert not Membership.objects.exists()
+
+
+def test_unknown_regenerated_and_archived_codes_are_refused(client, cohort, mentor):
+    student = UserFactory()
+    client.force_login(student)
+    response = client.get(reverse("accounts:join", args=["no-such-code"]))
+    assert response.status_code == 404
+    assert "This invite link does not work" in response.text
+    old_url = cohort.get_join_url()
+    client.force_login(mentor)
+    client.post(reverse("accounts:regenerate_code", args=[cohort.pk]))
+    client.force_login(student)
+    assert client.post(old_url).status_code == 404
+    cohort.refresh_from_db()
+    client.force_login(mentor)
+    client.post(reverse("accounts:set_active", args=[cohort.pk]), {"active": "0"})
+    client.force_login(student)
+    assert client.post(cohort.get_join_url()).status_code == 404
+    assert not Membership.objects.exists()
+
+
+# -- dashboard ------------------------------------------------------------------
+
+
+def overall(html, name):
+    row = re.search(rf"{re.escape(name)}</a>.*?</tr>", html, re.S).group(0)
+    return int(re.search(r'<td class="num">(\d+) %</td>', row).group(1))
+
+
+def test_cohort_numbers_equal_each_students_own_dashboard(client, cohort, student, mentor):
+    items = list(Item.objects.of_roadmap(cohort.roadmap).order_by("pk"))
+    progress_set(student=student, item=items[0], status=Status.DONE)
+    progress_set(student=student, item=items[1], status=Status.SKIPPED)
+    counted = ItemFactory(milestone=items[0].milestone, target_count=10, unit="problems")
+    progress_set(student=student, item=counted, count=5)
+    client.force_login(student)
+    own = client.get(reverse("roadmap:dashboard", args=[cohort.roadmap.slug])).text
+    own_percent = int(re.search(r'<p class="big-number">(\d+)&nbsp;%', own).group(1))
+    client.force_login(mentor)
+    text = client.get(cohort.get_absolute_url()).text
+    assert overall(text, "Asha Verma") == own_percent == 18  # (1 + 0.5) / 8
+
+
+def test_pace_status_on_track_behind_and_inactive(client, cohort, mentor, settings):
+    items = list(Item.objects.of_roadmap(cohort.roadmap))  # all due year 1, semester 2
+    keen = join(cohort, UserFactory(name="Keen", batch=2025))
+    for item in items:
+        progress_set(student=keen, item=item, status=Status.DONE)
+    late = join(cohort, UserFactory(name="Late", batch=2025))
+    progress_set(student=late, item=items[0], status=Status.DONE)
+    quiet = join(cohort, UserFactory(name="Quiet", batch=2025))
+    progress_set(student=quiet, item=items[0], status=Status.DONE)
+    ProgressEvent.objects.filter(student=quiet).update(
+        created_at=timezone.now() - timedelta(days=settings.WAYPOINT_INACTIVE_DAYS + 1)
+    )
+    client.force_login(mentor)
+    text = client.get(cohort.get_absolute_url()).text
+
+    def status_of(name):
+        row = re.search(rf">{name}</a>.*?</tr>", text, re.S).group(0)
+        return re.search(r'class="pill pill--(\w+)"', row).group(1)
+
+    assert (status_of("Keen"), status_of("Late"), status_of("Quiet")) == (
+        "on_track",
+        "behind",
+        "inactive",
+    )
+    behind_only = client.get(cohort.get_absolute_url(), {"status": "behind"}).text
+    assert ">Late</a>" in behind_only and ">Keen</a>" not in behind_only
+    search = client.get(cohort.get_absolute_url(), {"q": "qui"}).text
+    assert ">Quiet</a>" in search and ">Late</a>" not in search
+    ranked = client.get(cohort.get_absolute_url(), {"sort": "-overall"}).text
+    assert ranked.index(">Keen</a>") < ranked.index(">Late</a>")
+    ranked = client.get(cohort.get_absolute_url(), {"sort": "overall"}).text
+    assert ranked.index(">Late</a>") < ranked.index(">Keen</a>")
+    assert (
+        client.get(cohort.get_absolute_url(), {"sort": "'; drop", "status": "x"}).status_code == 200
+    )
+
+
+def make_cohort(size, roadmap, mentor):
+    """A cohort of ``size`` students with some progress each, written in bulk."""
+    cohort = Cohort.objects.create(name=f"Cohort of {size}", roadmap=roadmap)
+    cohort.mentors.add(mentor)
+    password = make_password("x")
+    students = User.objects.bulk_create(
+        User(email=f"s{size}-{n}@example.com", name=f"Student {n}", batch=2025, password=password)
+        for n in range(size)
+    )
+    Membership.objects.bulk_create(Membership(cohort=cohort, student=s) for s in students)
+    items = list(Item.objects.of_roadmap(roadmap)[:3])
+    Progress.objects.bulk_create(
+        Progress(student=s, item=item, status=Status.DONE) for s in students for item in items
+    )
+    ProgressEvent.objects.bulk_create(
+        ProgressEvent(student=s, item=items[0], actor=s, field="status", to_status="done")
+        for s in students
+    )
+    return cohort
+
+
+@pytest.mark.parametrize("size", [5, 500])
+@pytest.mark.parametrize(
+    "page", ["accounts:cohort", "accounts:cohort_grid", "accounts:cohort_export"]
+)
+def test_mentor_pages_run_the_same_queries_for_5_and_500_students(
+    client, roadmap, mentor, django_assert_num_queries, size, page
+):
+    cohort = make_cohort(size, roadmap, mentor)
+    client.force_login(mentor)
+    # session, user, cohort, memberships, items, progress, last activity, stages, milestones
+    with django_assert_num_queries(9):
+        response = client.get(reverse(page, args=[cohort.pk]))
+    assert response.status_code == 200
+    if page == "accounts:cohort_export":
+        assert len(response.content.decode("utf-8-sig").strip().splitlines()) == size + 1
+
+
+# -- grid -------------------------------------------------------------------------
+
+
+def test_grid_shows_a_number_in_every_cell_and_the_stuck_items(client, cohort, student, mentor):
+    items = list(Item.objects.of_roadmap(cohort.roadmap).order_by("pk"))
+    other = join(cohort, UserFactory(name="Ravi", batch=2025))
+    for item in items[1:]:
+        progress_set(student=student, item=item, status=Status.DONE)
+        progress_set(student=other, item=item, status=Status.DONE)
+    client.force_login(mentor)
+    text = client.get(reverse("accounts:cohort_grid", args=[cohort.pk])).text
+    cells = re.findall(r'<td class="grid__cell grid__cell--(\d)">(\d+)</td>', text)
+    assert cells  # every cell carries its number
+    # The shade follows the number: a quarter of the scale per step.
+    assert all(abs(int(shade) - int(number) / 25) <= 0.5 for shade, number in cells)
+    stuck = text.split('id="stuck-heading"')[1]
+    assert f"<strong>{items[0].title}</strong> — 0 % done by the 2 students" in stuck
+
+
+# -- read-only student view ---------------------------------------------------------
+
+
+def test_mentor_sees_the_students_checklist_without_notes_or_controls(
+    client, cohort, student, evidence, mentor
+):
+    client.force_login(mentor)
+    text = client.get(reverse("accounts:cohort_student", args=[cohort.pk, student.pk])).text
+    assert "Sentiment API" in text
+    assert "https://github.com/asha/sentiment" in text
+    assert "my private thoughts" not in text
+    assert 'name="status"' not in text and "<textarea" not in text
+
+
+def test_student_view_of_someone_outside_the_cohort_is_404(client, cohort, mentor, roadmap):
+    stranger = UserFactory()
+    follow_roadmap(stranger, roadmap)
+    client.force_login(mentor)
+    url = reverse("accounts:cohort_student", args=[cohort.pk, stranger.pk])
+    assert client.get(url).status_code == 404
+
+
+# -- review queue ------------------------------------------------------------------
+
+
+def test_review_queue_lists_waiting_evidence_oldest_first(
+    client, cohort, student, evidence, mentor, project
+):
+    later = join(cohort, UserFactory(name="Later"))
+    progress_set(student=later, item=project, evidence_url="https://github.com/later/x")
+    client.force_login(mentor)
+    text = client.get(reverse("accounts:cohort_review", args=[cohort.pk])).text
+    assert text.index("https://github.com/asha/sentiment") < text.index(
+        "https://github.com/later/x"
+    )
+
+
+def test_verify_inline_and_the_student_sees_it(client, cohort, student, evidence, mentor):
+    client.force_login(mentor)
+    url = reverse("accounts:review", args=[cohort.pk, evidence.pk])
+    response = client.post(url, {"decision": "verify"}, headers=HTMX)
+    assert response.status_code == 200
+    assert response.text.lstrip().startswith(f'<li class="review-entry" id="review-{evidence.pk}"')
+    assert "Verified." in response.text
+    evidence.refresh_from_db()
+    assert evidence.verified_by == mentor and evidence.trust == "verified"
+    assert ProgressEvent.objects.filter(field="verification", actor=mentor).count() == 1
+    assert (
+        "Nothing waiting for review"
+        in client.get(reverse("accounts:cohort_review", args=[cohort.pk])).text
+    )
+    client.force_login(student)
+    checklist = client.get(reverse("roadmap:checklist", args=[cohort.roadmap.slug])).text
+    assert "Done · verified by mentor" in checklist
+    # Reviewing twice is refused, not repeated.
+    client.force_login(mentor)
+    again = client.post(url, {"decision": "verify"}, headers=HTMX)
+    assert again.status_code == 409
+    assert ProgressEvent.objects.filter(field="verification").count() == 1
+
+
+def test_send_back_needs_a_comment_and_the_student_sees_it(
+    client, cohort, student, evidence, mentor
+):
+    client.force_login(mentor)
+    url = reverse("accounts:review", args=[cohort.pk, evidence.pk])
+    empty = client.post(url, {"decision": "return", "comment": "  "}, headers=HTMX)
+    assert empty.status_code == 400
+    assert "Say what is missing" in empty.text
+    evidence.refresh_from_db()
+    assert evidence.review_comment == "" and evidence.verified_at is None
+    bogus = client.post(url, {"decision": "approve-all"}, headers=HTMX)
+    assert bogus.status_code == 400
+    response = client.post(
+        url, {"decision": "return", "comment": "Add a README <b>please</b>"}, headers=HTMX
+    )
+    assert response.status_code == 200
+    client.force_login(student)
+    checklist = client.get(reverse("roadmap:checklist", args=[cohort.roadmap.slug])).text
+    assert "Sent back by your mentor:</strong> Add a README &lt;b&gt;please&lt;/b&gt;" in checklist
+
+
+def test_mentor_cannot_review_evidence_outside_the_cohort(client, cohort, mentor, project):
+    stranger = UserFactory()
+    follow_roadmap(stranger, cohort.roadmap)
+    foreign = progress_set(student=stranger, item=project, evidence_url="https://github.com/x/y")
+    client.force_login(mentor)
+    response = client.post(
+        reverse("accounts:review", args=[cohort.pk, foreign.pk]), {"decision": "verify"}
+    )
+    assert response.status_code == 404
+    foreign.refresh_from_db()
+    assert foreign.verified_at is None
+
+
+def test_review_needs_csrf(cohort, evidence, mentor):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(mentor)
+    url = reverse("accounts:review", args=[cohort.pk, evidence.pk])
+    assert client.post(url, {"decision": "verify"}).status_code == 403
+
+
+# -- CSV, removal, archive ------------------------------------------------------------
+
+
+def test_csv_export_has_a_row_per_student_and_neutralises_formulas(client, cohort, mentor):
+    join(cohort, UserFactory(name='=HYPERLINK("http://evil")', batch=2025))
+    join(cohort, UserFactory(name="Plain Name", batch=2025))
+    client.force_login(mentor)
+    response = client.get(reverse("accounts:cohort_export", args=[cohort.pk]))
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    header, *body = rows
+    assert header[:5] == ["name", "email", "batch", "joined", "overall %"]
+    assert [stage.title + " %" for stage in cohort.roadmap.stages.all()] == header[5:-5]
+    names = sorted(row[0] for row in body)
+    assert names == ['\'=HYPERLINK("http://evil")', "Plain Name"]
+
+
+def test_remove_student_keeps_their_progress(client, cohort, student, evidence, mentor):
+    client.force_login(mentor)
+    client.post(reverse("accounts:remove_student", args=[cohort.pk, student.pk]))
+    assert not cohort.students.exists()
+    assert Progress.objects.filter(student=student).exists()
+
+
+def test_mentor_pages_do_not_answer_get_with_changes(client, cohort, student, mentor):
+    client.force_login(mentor)
+    for name in ["accounts:regenerate_code", "accounts:set_active"]:
+        assert client.get(reverse(name, args=[cohort.pk])).status_code == 405
+    assert (
+        client.get(reverse("accounts:remove_student", args=[cohort.pk, student.pk])).status_code
+        == 405
+    )
+    assert cohort.students.exists()
