@@ -4,6 +4,7 @@ students' own pages use, in a fixed number of queries however large the cohort."
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import NamedTuple
 
 from django.conf import settings
 from django.db.models import Max
@@ -15,6 +16,15 @@ from roadmap.progress import RoadmapProgress, due_term, fraction_done, study_poi
 from .models import Cohort, User
 
 ON_TRACK, BEHIND, INACTIVE = "on_track", "behind", "inactive"
+
+
+class ProgressState(NamedTuple):
+    """What the progress maths reads of a Progress row."""
+
+    status: str
+    count: int
+
+
 STATUS_LABELS = {ON_TRACK: "On track", BEHIND: "Behind", INACTIVE: "Inactive"}
 
 
@@ -40,7 +50,7 @@ class CohortOverview:
     milestones: list[Milestone]
     items: list[Item]
     rows: list[StudentRow]
-    progress_by_student: dict[int, dict[int, Progress]]
+    progress_by_student: dict[int, dict[int, "ProgressState"]]
 
     def stuck_items(self, today: date, limit: int = 8):
         """Required items already due for most of the cohort, least completed first."""
@@ -86,11 +96,12 @@ def cohort_overview(cohort: Cohort, *, today: date, now: datetime) -> CohortOver
         .select_related("milestone__stage")
         .order_by("milestone__stage__order", "milestone__order", "order", "pk")
     )
-    progress_by_student: dict[int, dict[int, Progress]] = defaultdict(dict)
+    # Plain tuples, not model instances: a 500-student cohort has tens of thousands.
+    progress_by_student: dict[int, dict[int, ProgressState]] = defaultdict(dict)
     progress_rows = (
         Progress.objects.of_cohort(cohort)
         .filter(item__archived=False)
-        .only(
+        .values_list(
             "student_id",
             "item_id",
             "status",
@@ -102,15 +113,15 @@ def cohort_overview(cohort: Cohort, *, today: date, now: datetime) -> CohortOver
     )
     pending: dict[int, int] = defaultdict(int)
     kinds = {item.pk: item.kind for item in items}
-    for progress in progress_rows:
-        progress_by_student[progress.student_id][progress.item_id] = progress
+    for student_id, item_id, status, count, evidence_url, verified_at, comment in progress_rows:
+        progress_by_student[student_id][item_id] = ProgressState(status, count)
         if (
-            kinds.get(progress.item_id) in REVIEWED_KINDS
-            and progress.evidence_url
-            and not progress.verified_at
-            and not progress.review_comment
+            kinds.get(item_id) in REVIEWED_KINDS
+            and evidence_url
+            and not verified_at
+            and not comment
         ):
-            pending[progress.student_id] += 1
+            pending[student_id] += 1
     last_activity = dict(
         ProgressEvent.objects.filter(student__memberships__cohort=cohort)
         .of_roadmap(roadmap)

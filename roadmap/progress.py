@@ -104,7 +104,7 @@ def study_point(batch: int, today: date) -> StudyPoint:
 
 
 def due_term(item: Item) -> int:
-    return term_index(*item.due_point)
+    return item.due_term
 
 
 @dataclass

@@ -21,6 +21,8 @@ from ..cohorts import STATUS_LABELS, cohort_overview, filter_rows, sort_rows
 from ..forms import CohortForm, ReviewForm
 from ..models import Cohort, Membership, new_join_code
 
+REVIEW_PAGE = 50
+
 
 def _cohort(request, pk):
     return get_object_or_404(
@@ -171,7 +173,12 @@ def cohort_review(request, pk):
         .select_related("student", "item")
         .order_by("evidence_added_at", "pk")
     )
-    return render(request, "accounts/cohort_review.html", {"cohort": cohort, "queue": queue})
+    # The oldest first, a page at a time: reviewing clears the way for the next ones.
+    return render(
+        request,
+        "accounts/cohort_review.html",
+        {"cohort": cohort, "queue": queue[:REVIEW_PAGE], "waiting": queue.count()},
+    )
 
 
 @login_required

@@ -10,6 +10,7 @@ from django.db import models
 from django.db.models import Count, F, Prefetch, Q
 from django.db.models.functions import Coalesce
 from django.urls import reverse
+from django.utils.functional import cached_property
 
 FIRST_YEAR = 1
 LAST_YEAR = 4
@@ -351,6 +352,11 @@ class Item(models.Model):
         return (*self.milestone.natural_key(), self.slug)
 
     natural_key.dependencies = ["roadmap.milestone", "roadmap.skill"]
+
+    @cached_property
+    def due_term(self) -> int:
+        """The due point as a semester number 1..8 (cohort pages compare it often)."""
+        return term_index(*self.due_point)
 
     @property
     def due_point(self) -> tuple[int, int]:

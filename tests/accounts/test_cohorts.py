@@ -492,3 +492,16 @@ def test_mentor_pages_do_not_answer_get_with_changes(client, cohort, student, me
         == 405
     )
     assert cohort.students.exists()
+
+
+def test_review_queue_shows_a_page_at_a_time(client, cohort, mentor, project, monkeypatch):
+    from accounts.views import cohorts as views
+
+    monkeypatch.setattr(views, "REVIEW_PAGE", 2)
+    for n in range(3):
+        student = join(cohort, UserFactory(name=f"S{n}"))
+        progress_set(student=student, item=project, evidence_url=f"https://github.com/s{n}/x")
+    client.force_login(mentor)
+    text = client.get(reverse("accounts:cohort_review", args=[cohort.pk])).text
+    assert "3 waiting; the oldest 2 are shown" in text
+    assert "github.com/s0/x" in text and "github.com/s2/x" not in text

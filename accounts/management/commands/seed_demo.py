@@ -162,6 +162,13 @@ def seed_progress(student, *, diligence: float, quiet_days: int, seed: str) -> N
             days=rng.randint(quiet_days, quiet_days + 280), hours=rng.randint(0, 12)
         )
         event.save(update_fields=["created_at"])
+    for progress in Progress.objects.filter(student=student).exclude(evidence_url=""):
+        added = (
+            ProgressEvent.objects.filter(student=student, item=progress.item, field="evidence")
+            .values_list("created_at", flat=True)
+            .first()
+        )
+        Progress.objects.filter(pk=progress.pk).update(evidence_added_at=added)
     # The most recent change happened exactly quiet_days ago.
     latest = ProgressEvent.objects.filter(student=student).order_by("-created_at").first()
     if latest:
