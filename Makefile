@@ -20,13 +20,18 @@ PYTHON ?= $(shell for p in \
 # Local development runs with DEBUG on; production sets DJANGO_DEBUG=0 and a secret key.
 export DJANGO_DEBUG ?= 1
 
-.PHONY: run test install setup data lint format clean
+CHROMIUM ?= $(shell command -v chromium 2>/dev/null || echo /usr/bin/chromium)
+
+.PHONY: run test install setup lint format screenshots clean
 
 run: setup ## Set up, load the guide and demo accounts, serve on http://127.0.0.1:8000
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
-test: install ## Set up and run the whole suite
-	$(BIN)/python -m pytest
+test: install ## Set up and run the whole suite (browser tests need Chromium)
+	@if [ -x "$(CHROMIUM)" ]; then echo "Browser tests run in $(CHROMIUM)."; \
+	else echo "NOTE: Chromium not found: the browser tests (tests/e2e) will be SKIPPED. Install it with: apt-get install chromium"; fi
+	WAYPOINT_CHROMIUM=$(CHROMIUM) $(BIN)/python -m pytest -rs
+	@[ -x "$(CHROMIUM)" ] || echo "NOTE: browser tests were SKIPPED: Chromium not found."
 
 install: $(STAMP)
 
@@ -47,6 +52,9 @@ lint: install ## Lint, format check and migration check, as CI runs them
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python manage.py makemigrations --check --dry-run
+
+screenshots: setup ## Save screenshots of the main pages to docs/screenshots/
+	WAYPOINT_CHROMIUM=$(CHROMIUM) $(BIN)/python manage.py screenshots
 
 format: install
 	$(BIN)/ruff check --fix .

@@ -1,0 +1,84 @@
+"""Every main page passes axe-core (no serious or critical violations) and fits a
+360 px phone: no sideways scrolling but the grid's own, tap targets of 24 px."""
+
+from pathlib import Path
+
+import pytest
+
+from accounts.models import Cohort, Membership
+from roadmap.models import Item, Status
+from roadmap.services import follow_roadmap, progress_set
+from tests.e2e.conftest import PHONE, axe_violations, sign_in
+from tests.factories import ItemFactory, UserFactory, build_roadmap
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+PUBLIC = ["/", "/accounts/signup/", "/accounts/login/"]
+LAYOUT_CHECK = (Path(__file__).parent / "layout_check.js").read_text()
+
+
+@pytest.fixture
+def world(transactional_db, settings):
+    roadmap = build_roadmap(items=6, slug=settings.WAYPOINT_DEFAULT_ROADMAP, title="ML Engineer")
+    milestone = Item.objects.of_roadmap(roadmap).first().milestone
+    project = ItemFactory(milestone=milestone, kind="project", title="Sentiment API")
+    ItemFactory(milestone=milestone, title="LeetCode", target_count=200, unit="problems")
+    mentor = UserFactory(is_mentor=True, batch=None)
+    cohort = Cohort.objects.create(name="CSE ML club", roadmap=roadmap)
+    cohort.mentors.add(mentor)
+    student = UserFactory(batch=2025, name="Asha Verma")
+    Membership.objects.create(cohort=cohort, student=student)
+    follow_roadmap(student, roadmap)
+    first = Item.objects.of_roadmap(roadmap).order_by("pk").first()
+    progress_set(student=student, item=first, status=Status.DONE)
+    progress_set(
+        student=student, item=project, status=Status.DONE, evidence_url="https://github.com/a/b"
+    )
+    return {
+        "student": student,
+        "mentor": mentor,
+        "student_pages": [
+            f"/roadmaps/{roadmap.slug}/",
+            f"/roadmaps/{roadmap.slug}/dashboard/",
+            f"/roadmaps/{roadmap.slug}/checklist/",
+            "/accounts/profile/",
+        ],
+        "mentor_pages": [
+            f"/accounts/cohorts/{cohort.pk}/",
+            f"/accounts/cohorts/{cohort.pk}/grid/",
+            f"/accounts/cohorts/{cohort.pk}/review/",
+            f"/accounts/cohorts/{cohort.pk}/students/{student.pk}/",
+        ],
+    }
+
+
+def pages_as_everyone(new_page, world, viewport=None):
+    """Yield (page, url) for every main page, signed in as whoever may see it."""
+    anonymous = new_page(viewport=viewport)
+    for url in PUBLIC:
+        anonymous.goto(url)
+        yield anonymous, url
+    for user, urls in [(world["student"], "student_pages"), (world["mentor"], "mentor_pages")]:
+        page = new_page(viewport=viewport)
+        sign_in(page, user)
+        for url in world[urls]:
+            page.goto(url)
+            yield page, url
+
+
+def test_no_serious_accessibility_violations(new_page, world):
+    problems = {}
+    for page, url in pages_as_everyone(new_page, world):
+        violations = axe_violations(page)
+        if violations:
+            problems[url] = violations
+    assert problems == {}
+
+
+def test_phone_layout_has_no_sideways_scroll_and_big_enough_targets(new_page, world):
+    problems = {}
+    for page, url in pages_as_everyone(new_page, world, viewport=PHONE):
+        found = page.evaluate(LAYOUT_CHECK)
+        if found:
+            problems[url] = found
+    assert problems == {}

@@ -1,0 +1,91 @@
+"""When saving fails in the browser, nothing pretends it worked; without
+JavaScript every checklist form still works."""
+
+import pytest
+
+from roadmap.models import Item, Progress, ProgressEvent, Status
+from roadmap.services import follow_roadmap
+from tests.e2e.conftest import sign_in
+from tests.factories import ItemFactory, UserFactory, build_roadmap
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def setup(transactional_db):
+    roadmap = build_roadmap(items=3, slug="ml")
+    milestone = Item.objects.of_roadmap(roadmap).first().milestone
+    counted = ItemFactory(milestone=milestone, title="Problems", target_count=200, unit="problems")
+    student = UserFactory(batch=2025)
+    follow_roadmap(student, roadmap)
+    item = Item.objects.of_roadmap(roadmap).order_by("pk").first()
+    return roadmap, student, item, counted
+
+
+@pytest.mark.parametrize("failure", ["server error", "network drop"])
+def test_a_failed_save_leaves_the_control_as_it_was_and_says_so(page, setup, failure):
+    roadmap, student, item, _ = setup
+    sign_in(page, student)
+    page.goto(f"/roadmaps/{roadmap.slug}/checklist/")
+    if failure == "server error":
+        page.route("**/progress/", lambda route: route.fulfill(status=500, body="boom"))
+    else:
+        page.route("**/progress/", lambda route: route.abort("internetdisconnected"))
+    page.click(f"#item-{item.pk}-status-done")
+    page.wait_for_selector("#problem:not([hidden])")
+    assert "Not saved" in page.inner_text("#problem")
+    assert page.get_attribute(f"#item-{item.pk}-status-done", "aria-pressed") == "false"
+    assert page.get_attribute(f"#item-{item.pk}-status-not_started", "aria-pressed") == "true"
+    assert not Progress.objects.exists()
+
+
+def test_a_double_click_makes_one_change(page, setup):
+    roadmap, student, _, counted = setup
+    sign_in(page, student)
+    page.goto(f"/roadmaps/{roadmap.slug}/checklist/")
+    page.dblclick(f"#item-{counted.pk}-plus1")
+    page.wait_for_selector(f"#item-{counted.pk} .counter__value strong:text-is('1')")
+    page.wait_for_timeout(500)
+    assert Progress.objects.get(item=counted).count == 1
+    assert ProgressEvent.objects.filter(item=counted).count() == 1
+
+
+def test_without_javascript_every_checklist_form_posts_and_comes_back(new_page, setup):
+    roadmap, student, item, counted = setup
+    page = new_page(javascript=False)
+    sign_in(page, student)
+    checklist = f"/roadmaps/{roadmap.slug}/checklist/"
+    page.goto(checklist)
+
+    page.click(f"#item-{item.pk}-status-in_progress")
+    page.wait_for_url(f"**{checklist}#item-{item.pk}")
+    assert page.get_attribute(f"#item-{item.pk}-status-in_progress", "aria-pressed") == "true"
+
+    page.click(f"#item-{counted.pk}-plus5")
+    page.wait_for_url(f"**#item-{counted.pk}")
+    page.fill(f"#item-{counted.pk}-count", "42")
+    page.click(f"#item-{counted.pk}-count-save")
+    page.wait_for_url(f"**#item-{counted.pk}")
+    assert page.inner_text(f"#item-{counted.pk} .counter__value strong") == "42"
+
+    page.click(f"#item-{item.pk} details summary")
+    page.fill(f"#item-{item.pk}-note", "Plain HTML works")
+    page.fill(f"#item-{item.pk}-evidence", "https://github.com/me/repo")
+    page.click(f"#item-{item.pk}-notes-save")
+    page.wait_for_url(f"**#item-{item.pk}")
+
+    progress = Progress.objects.get(item=item)
+    assert (progress.status, progress.note, progress.evidence_url) == (
+        Status.IN_PROGRESS,
+        "Plain HTML works",
+        "https://github.com/me/repo",
+    )
+    assert Progress.objects.get(item=counted).count == 42
+
+    # A bad value without JavaScript: a page that says what is wrong, nothing saved.
+    page.goto(checklist)
+    page.click(f"#item-{item.pk} details summary")
+    page.fill(f"#item-{item.pk}-evidence", "javascript:alert(1)")
+    page.click(f"#item-{item.pk}-notes-save")
+    assert "Your change was not saved" in page.inner_text("main")
+    assert Progress.objects.get(item=item).evidence_url == "https://github.com/me/repo"

@@ -1,0 +1,102 @@
+"""A student signs up, ticks items off and sees every figure follow, in Chromium."""
+
+import re
+
+import pytest
+from django.conf import settings
+
+from roadmap.models import Item, Progress, ProgressEvent, Status
+from roadmap.services import follow_roadmap
+from tests.e2e.conftest import sign_in
+from tests.factories import ItemFactory, build_roadmap
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+PASSWORD = "a long enough passphrase"
+
+
+@pytest.fixture
+def roadmap(transactional_db):
+    roadmap = build_roadmap(items=5, slug=settings.WAYPOINT_DEFAULT_ROADMAP, title="ML Engineer")
+    milestone = Item.objects.of_roadmap(roadmap).first().milestone
+    ItemFactory(milestone=milestone, title="Solve problems", target_count=3, unit="problems")
+    return roadmap
+
+
+def overall(page):
+    return int(page.inner_text("#overall-percent"))
+
+
+def test_sign_up_tick_off_and_every_figure_follows_without_a_reload(page, roadmap):
+    page.goto("/accounts/signup/")
+    page.fill("#id_email", "asha@example.com")
+    page.fill("#id_name", "Asha Verma")
+    page.select_option("#id_batch", str(page.evaluate("new Date().getFullYear()") - 1))
+    page.fill("#id_password1", PASSWORD)
+    page.fill("#id_password2", PASSWORD)
+    page.click("form.form button[type=submit]")
+    page.wait_for_url(re.compile(r"/dashboard/$"))
+    assert page.inner_text(".big-number").startswith("0")
+
+    page.click("text=Open your checklist")
+    page.wait_for_url(re.compile(r"/checklist/$"))
+    page.evaluate("window.__sameDocument = true")
+    items = list(Item.objects.of_roadmap(roadmap).order_by("pk"))
+    first, second, third, counted = items[0], items[1], items[2], items[-1]
+    assert overall(page) == 0
+
+    page.click(f"#item-{first.pk}-status-done")
+    page.wait_for_selector(f"#item-{first.pk}.item--done")
+    assert overall(page) == 16  # 1 of 6
+    page.click(f"#item-{second.pk}-status-in_progress")
+    page.wait_for_selector(f"#item-{second.pk}.item--in_progress")
+    page.click(f"#item-{third.pk}-status-skipped")
+    page.wait_for_selector(f"#item-{third.pk}.item--skipped")
+    assert overall(page) == 16  # skipped never counts
+
+    # Step the count to its target: the item becomes done.
+    for expected in (1, 2, 3):
+        page.click(f"#item-{counted.pk}-plus1")
+        page.wait_for_selector(f"#item-{counted.pk} .counter__value strong:text-is('{expected}')")
+    page.wait_for_selector(f"#item-{counted.pk}.item--done")
+    assert overall(page) == 33
+    milestone_meter = page.inner_text(f"#milestone-{counted.milestone_id}-meter")
+    assert "done" in milestone_meter
+
+    page.click(f"#item-{first.pk} details summary")
+    page.fill(f"#item-{first.pk}-note", "Finished the course")
+    page.fill(f"#item-{first.pk}-evidence", "https://github.com/asha/python")
+    page.click(f"#item-{first.pk}-notes-save")
+    page.wait_for_selector(f"#item-{first.pk} .status-label:has-text('evidence attached')")
+
+    assert page.evaluate("window.__sameDocument") is True  # no navigation happened
+    assert "Saved:" in page.inner_text("#live-status")
+
+    page.reload()
+    assert overall(page) == 33
+    assert page.get_attribute(f"#item-{second.pk}-status-in_progress", "aria-pressed") == "true"
+    assert page.input_value(f"#item-{first.pk}-note") == "Finished the course"
+
+    page.goto(f"/roadmaps/{roadmap.slug}/dashboard/")
+    assert "33" in page.inner_text(".big-number")
+    assert "done: 2 of 6 required items" in page.inner_text("main")
+    student = Progress.objects.get(item=first).student
+    assert Progress.objects.filter(student=student).count() == 4
+
+
+def test_focus_stays_on_the_control_after_a_swap(page, roadmap, student_factory):
+    student = student_factory(batch=2025)
+    follow_roadmap(student, roadmap)
+    sign_in(page, student)
+    page.goto(f"/roadmaps/{roadmap.slug}/checklist/")
+    item = Item.objects.of_roadmap(roadmap).order_by("pk").first()
+    page.focus(f"#item-{item.pk}-status-in_progress")
+    page.keyboard.press("Tab")  # keyboard reaches the next option
+    assert page.evaluate("document.activeElement.id") == f"item-{item.pk}-status-done"
+    page.keyboard.press("Enter")
+    page.wait_for_selector(f"#item-{item.pk}.item--done")
+    assert page.evaluate("document.activeElement.id") == f"item-{item.pk}-status-done"
+    page.keyboard.press("Space")  # a second press on the same state changes nothing
+    page.wait_for_timeout(300)
+    assert ProgressEvent.objects.filter(item=item).count() == 1
+    assert Progress.objects.get(item=item).status == Status.DONE
