@@ -6,6 +6,8 @@ from django.contrib.auth.forms import AuthenticationForm
 
 from .models import Cohort, User
 
+DUPLICATE_EMAIL = "An account with this email already exists. Sign in or reset your password."
+
 
 def batch_choices(today: date | None = None):
     """Admission years a current student can have: the last five and the next one."""
@@ -61,9 +63,7 @@ class SignUpForm(forms.ModelForm):
     def clean_email(self):
         email = User.objects.normalize_email(self.cleaned_data["email"]).strip()
         if User.objects.filter(email__iexact=email).exists():
-            raise forms.ValidationError(
-                "An account with this email already exists. Sign in or reset your password."
-            )
+            raise forms.ValidationError(DUPLICATE_EMAIL)
         return email
 
     def clean(self):

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from config.health import health
 from roadmap import views as roadmap_views
 
 admin.site.site_header = "Waypoint administration"
@@ -9,6 +10,7 @@ admin.site.index_title = "Roadmaps, people and progress"
 
 urlpatterns = [
     path("", roadmap_views.home, name="home"),
+    path("health/", health, name="health"),
     path("", include("roadmap.urls")),
     path("accounts/", include("accounts.urls")),
     path("admin/", admin.site.urls),

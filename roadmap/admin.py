@@ -144,6 +144,7 @@ class ItemAdmin(admin.ModelAdmin):
     autocomplete_fields = ["milestone"]
     filter_horizontal = ["skills"]
     readonly_fields = ["created_at", "updated_at"]
+    actions = ["archive", "restore"]
     fieldsets = [
         (None, {"fields": ["milestone", "title", "slug", "kind", "description", "link"]}),
         ("Plan", {"fields": ["order", "due_year", "due_semester", "optional", "archived"]}),
@@ -155,6 +156,18 @@ class ItemAdmin(admin.ModelAdmin):
     @admin.display(description="stage", ordering="milestone__stage__title")
     def stage(self, obj):
         return obj.milestone.stage
+
+    # Items students have progress on cannot be deleted (the database protects them);
+    # archiving takes them out of the plan and keeps every student's history.
+    @admin.action(description="Archive selected items (keeps students' progress)")
+    def archive(self, request, queryset):
+        count = queryset.update(archived=True)
+        self.message_user(request, f"Archived {count} item(s); their progress is kept.")
+
+    @admin.action(description="Restore selected archived items")
+    def restore(self, request, queryset):
+        count = queryset.update(archived=False)
+        self.message_user(request, f"Restored {count} item(s).")
 
     @admin.display(description="due")
     def due_label(self, obj):

@@ -1,6 +1,7 @@
 import pytest
 from django.contrib.auth import authenticate
 from django.db import IntegrityError, transaction
+from django.test import RequestFactory
 
 from accounts.models import User
 from tests.factories import TEST_PASSWORD, UserFactory
@@ -10,8 +11,9 @@ pytestmark = pytest.mark.django_db
 
 def test_users_sign_in_with_email_in_any_case():
     user = UserFactory(email="Asha.Verma@Example.com")
-    assert authenticate(email="asha.verma@example.com", password=TEST_PASSWORD) == user
-    assert authenticate(email="asha.verma@example.com", password="wrong") is None
+    request = RequestFactory().post("/accounts/login/")
+    assert authenticate(request, email="asha.verma@example.com", password=TEST_PASSWORD) == user
+    assert authenticate(request, email="asha.verma@example.com", password="wrong") is None
 
 
 def test_email_is_unique_ignoring_case():

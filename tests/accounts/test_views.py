@@ -6,9 +6,10 @@ from django.core import mail
 from django.test import Client
 from django.urls import reverse
 
+from accounts.forms import SignUpForm
 from accounts.models import User
 from roadmap.models import Progress, ProgressEvent, Status
-from roadmap.services import follow_roadmap, progress_set
+from roadmap.services import follow_roadmap, progress_set, review_evidence
 from tests.factories import TEST_PASSWORD, ItemFactory, RoadmapFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -108,6 +109,53 @@ def test_signup_bad_input_gets_a_message_and_creates_nobody(client, overrides, m
     assert SESSION_KEY not in client.session
 
 
+def test_signup_empty_post_names_every_missing_field(client):
+    response = client.post(reverse("accounts:signup"), {})
+    assert response.status_code == 400
+    assert response.text.count("This field is required") == 5
+    assert not User.objects.exists()
+
+
+def test_signup_sent_twice_at_once_makes_one_account_and_no_500(client, monkeypatch):
+    # The second of two simultaneous submissions passes validation just before the
+    # first creates the account; the database's unique index catches it.
+    validate = SignUpForm.is_valid
+
+    def valid_then_the_other_request_wins(form):
+        valid = validate(form)
+        UserFactory(email="ASHA.VERMA@example.com")
+        return valid
+
+    monkeypatch.setattr(SignUpForm, "is_valid", valid_then_the_other_request_wins)
+    response = client.post(reverse("accounts:signup"), signup_data())
+    assert response.status_code == 400
+    assert "An account with this email already exists" in response.text
+    assert User.objects.count() == 1
+    assert SESSION_KEY not in client.session
+
+
+def test_signup_get_carries_a_safe_next_and_drops_an_unsafe_one(client):
+    checklist = "/roadmaps/machine-learning-engineer/checklist/"
+    text = client.get(reverse("accounts:signup"), {"next": checklist}).text
+    assert f'name="next" value="{checklist}"' in text
+    assert f"{reverse('accounts:login')}?next=" in text
+    text = client.get(reverse("accounts:signup"), {"next": "https://evil.example.com/"}).text
+    assert "evil.example.com" not in text
+    assert not User.objects.exists()
+
+
+def test_signup_escapes_the_name_on_the_form_and_in_the_welcome(client, default_roadmap):
+    name = "<script>alert(1)</script>"
+    response = client.post(reverse("accounts:signup"), signup_data(name=name, password2="x"))
+    assert response.status_code == 400
+    assert name not in response.text
+    assert "&lt;script&gt;" in response.text
+    response = client.post(reverse("accounts:signup"), signup_data(name=name), follow=True)
+    assert User.objects.get().name == name
+    assert "Welcome to Waypoint" in response.text
+    assert name not in response.text
+
+
 def test_signup_needs_csrf(db):
     client = Client(enforce_csrf_checks=True)
     assert client.post(reverse("accounts:signup"), signup_data()).status_code == 403
@@ -136,6 +184,20 @@ def test_login_redirects_back_to_the_page_that_asked(client, user, default_roadm
     assert response["Location"] == checklist
 
 
+def test_login_goes_to_the_dashboard_by_default_and_ignores_an_unsafe_next(client, user):
+    response = client.post(
+        reverse("accounts:login"),
+        {"username": user.email, "password": TEST_PASSWORD, "next": "https://evil.example.com/"},
+    )
+    assert response["Location"] == reverse("roadmap:my_dashboard")
+
+
+def test_login_sends_signed_in_users_on(client, user):
+    client.force_login(user)
+    response = client.get(reverse("accounts:login"))
+    assert response["Location"] == reverse("roadmap:my_dashboard")
+
+
 def test_login_with_a_wrong_password_says_so(client, user):
     response = client.post(reverse("accounts:login"), {"username": user.email, "password": "nope"})
     assert response.status_code == 200
@@ -156,6 +218,22 @@ def test_logout_needs_post(client, user):
 
 def test_profile_needs_sign_in(client):
     assert client.get(reverse("accounts:profile")).status_code == 302
+
+
+def test_profile_post_by_anonymous_changes_nothing(client, user):
+    response = client.post(reverse("accounts:profile"), {"name": "Hacked", "batch": "2026"})
+    assert response["Location"].startswith(reverse("accounts:login"))
+    user.refresh_from_db()
+    assert (user.name, user.batch) != ("Hacked", 2026)
+
+
+def test_profile_shows_the_signed_in_users_details(client, user):
+    client.force_login(user)
+    response = client.get(reverse("accounts:profile"))
+    assert response.status_code == 200
+    assert user.email in response.text
+    assert 'value="2025" selected' in response.text
+    assert 'name="email"' not in response.text
 
 
 def test_profile_changes_only_the_signed_in_user(client, user):
@@ -189,6 +267,36 @@ def test_profile_bad_batch_is_refused(client, user):
     assert user.batch == 2025
 
 
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"name": "X", "batch": "soon"}, "Choose the year your B.Tech started"),
+        ({"name": "", "batch": "2026"}, "This field is required"),
+        ({"name": "   ", "batch": "2026"}, "This field is required"),
+        ({"name": "x" * 151, "batch": "2026"}, "at most 150 characters"),
+        ({}, "This field is required"),
+    ],
+    ids=["text batch", "no name", "blank name", "long name", "empty post"],
+)
+def test_profile_bad_input_saves_nothing(client, user, data, message):
+    before = (user.name, user.batch)
+    client.force_login(user)
+    response = client.post(reverse("accounts:profile"), data)
+    assert response.status_code == 400
+    assert message in response.text
+    user.refresh_from_db()
+    assert (user.name, user.batch) == before
+
+
+def test_profile_needs_csrf(user):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(user)
+    response = client.post(reverse("accounts:profile"), {"name": "Changed", "batch": "2026"})
+    assert response.status_code == 403
+    user.refresh_from_db()
+    assert user.name != "Changed"
+
+
 def test_profile_escapes_the_name(client):
     user = UserFactory(name="<script>alert(1)</script>")
     client.force_login(user)
@@ -214,6 +322,24 @@ def test_password_change(client, user):
     assert user.check_password(NEW_PASSWORD)
 
 
+def test_password_change_needs_sign_in(client):
+    for name in ("accounts:password_change", "accounts:password_change_done"):
+        response = client.get(reverse(name))
+        assert response["Location"].startswith(reverse("accounts:login"))
+
+
+def test_password_change_with_a_wrong_old_password_changes_nothing(client, user):
+    client.force_login(user)
+    response = client.post(
+        reverse("accounts:password_change"),
+        {"old_password": "not it", "new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD},
+    )
+    assert response.status_code == 200
+    assert "Your old password was entered incorrectly" in response.text
+    user.refresh_from_db()
+    assert user.check_password(TEST_PASSWORD)
+
+
 def test_password_reset_by_email(client, user):
     response = client.post(reverse("accounts:password_reset"), {"email": user.email})
     assert response["Location"] == reverse("accounts:password_reset_done")
@@ -226,13 +352,44 @@ def test_password_reset_by_email(client, user):
         {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD},
     )
     assert response["Location"] == reverse("accounts:password_reset_complete")
-    assert client.login(email=user.email, password=NEW_PASSWORD)
+    signed_in = client.post(
+        reverse("accounts:login"), {"username": user.email, "password": NEW_PASSWORD}
+    )
+    assert signed_in.status_code == 302
+    assert int(client.session[SESSION_KEY]) == user.pk
 
 
 def test_password_reset_does_not_reveal_unknown_emails(client):
     response = client.post(reverse("accounts:password_reset"), {"email": "nobody@example.com"})
     assert response["Location"] == reverse("accounts:password_reset_done")
     assert mail.outbox == []
+
+
+def test_password_reset_finds_the_account_whatever_the_case(client, user):
+    client.post(reverse("accounts:password_reset"), {"email": user.email.upper()})
+    assert mail.outbox[0].to == [user.email]
+    assert "Waypoint password" in mail.outbox[0].subject
+
+
+def test_password_reset_link_works_once(client, user):
+    client.post(reverse("accounts:password_reset"), {"email": user.email})
+    link = re.search(r"https?://testserver(/accounts/password/reset/\S+/)", mail.outbox[0].body)
+    form_url = client.get(link.group(1), follow=True).redirect_chain[-1][0]
+    client.post(form_url, {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD})
+    again = client.get(link.group(1), follow=True)
+    assert "This link no longer works" in again.text
+    response = client.post(
+        link.group(1), {"new_password1": "another long passphrase", "new_password2": "x"}
+    )
+    user.refresh_from_db()
+    assert user.check_password(NEW_PASSWORD)
+    assert response.status_code == 200
+
+
+def test_password_reset_with_a_made_up_link_says_it_no_longer_works(client):
+    response = client.get(reverse("accounts:password_reset_confirm", args=["MTIzNDU", "x-y"]))
+    assert response.status_code == 200
+    assert "This link no longer works" in response.text
 
 
 # -- delete account -------------------------------------------------------------
@@ -250,6 +407,32 @@ def test_delete_asks_first(client, user):
     assert response.status_code == 200
     assert "cannot be undone" in response.text
     assert User.objects.filter(pk=user.pk).exists()
+
+
+def test_delete_page_suggests_exporting_first(client, user):
+    client.force_login(user)
+    text = client.get(reverse("accounts:delete")).text
+    assert reverse("roadmap:export", args=["json"]) in text
+    assert "progress" in text
+    assert 'autocomplete="current-password"' in text
+
+
+def test_delete_with_no_password_names_the_field(client, user):
+    client.force_login(user)
+    response = client.post(reverse("accounts:delete"), {})
+    assert response.status_code == 400
+    assert "This field is required" in response.text
+    assert User.objects.filter(pk=user.pk).exists()
+
+
+def test_delete_with_another_users_password_deletes_nothing(client, user):
+    other = UserFactory(password="the other persons password")
+    client.force_login(user)
+    response = client.post(
+        reverse("accounts:delete"), {"password": "the other persons password", "pk": other.pk}
+    )
+    assert response.status_code == 400
+    assert User.objects.filter(pk__in=[user.pk, other.pk]).count() == 2
 
 
 def test_delete_with_a_wrong_password_deletes_nothing(client, user):
@@ -275,6 +458,22 @@ def test_delete_removes_the_account_with_its_progress_and_only_it(client, user):
     assert list(Progress.objects.values_list("student", flat=True)) == [other.pk]
     assert list(ProgressEvent.objects.values_list("student", flat=True)) == [other.pk]
     assert SESSION_KEY not in client.session
+
+
+def test_deleting_a_mentor_keeps_the_students_verified_progress(client, user):
+    item = ItemFactory()
+    student = UserFactory()
+    follow_roadmap(student, item.milestone.stage.roadmap)
+    progress = progress_set(
+        student=student, item=item, status=Status.DONE, evidence_url="https://github.com/a/b"
+    )
+    review_evidence(mentor=user, progress=progress, verified=True)
+    client.force_login(user)
+    client.post(reverse("accounts:delete"), {"password": TEST_PASSWORD})
+    assert not User.objects.filter(pk=user.pk).exists()
+    progress.refresh_from_db()
+    assert (progress.status, progress.verified_by) == (Status.DONE, None)
+    assert ProgressEvent.objects.filter(student=student).count() == 3
 
 
 def test_delete_needs_csrf(user):

@@ -50,11 +50,13 @@ def new_page(browser, live_server):
     """Open pages in fresh browser contexts (separate cookies); closed after the test."""
     contexts = []
 
-    def open_page(*, javascript=True, viewport=None):
+    def open_page(*, javascript=True, viewport=None, bypass_csp=False):
         context = browser.new_context(
             base_url=live_server.url,
             java_script_enabled=javascript,
             viewport=viewport or {"width": 1280, "height": 900},
+            # Only to inject axe-core, which our own CSP rightly refuses.
+            bypass_csp=bypass_csp,
         )
         context.set_default_timeout(10_000)
         contexts.append(context)

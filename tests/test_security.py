@@ -1,0 +1,146 @@
+"""Production hardening: password hashing, sign-in lockout, headers, cookies, sessions."""
+
+import os
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from axes.models import AccessAttempt
+from django.contrib.auth import SESSION_KEY
+from django.test import Client
+from django.urls import reverse
+
+import config.settings as configured
+from tests.factories import TEST_PASSWORD, UserFactory
+
+pytestmark = pytest.mark.django_db
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def test_argon2_hashes_new_passwords(settings):
+    assert configured.PASSWORD_HASHERS[0] == "django.contrib.auth.hashers.Argon2PasswordHasher"
+    settings.PASSWORD_HASHERS = configured.PASSWORD_HASHERS  # undo the fast test hasher
+    user = UserFactory()
+    assert user.password.startswith("argon2")
+
+
+def test_passwords_need_twelve_characters():
+    validators = {v["NAME"].rsplit(".", 1)[1]: v for v in configured.AUTH_PASSWORD_VALIDATORS}
+    assert validators["MinimumLengthValidator"]["OPTIONS"]["min_length"] == 12
+
+
+def attempt(client, url, email, password, ip="10.0.0.1"):
+    return client.post(url, {"username": email, "password": password}, REMOTE_ADDR=ip)
+
+
+@pytest.mark.parametrize("url", ["/accounts/login/", "/admin/login/"])
+def test_repeated_failures_lock_that_email_from_that_address_with_429(client, url, settings):
+    user = UserFactory(is_staff=True)
+    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+        assert attempt(client, url, user.email, "wrong").status_code == 200
+    locked = attempt(client, url, user.email, "wrong")
+    assert locked.status_code == 429
+    assert "Too many sign-in attempts" in locked.text
+    # Even the right password is refused while locked ...
+    assert attempt(client, url, user.email, TEST_PASSWORD).status_code == 429
+    assert SESSION_KEY not in client.session
+    # ... but only for that email from that address.
+    assert attempt(Client(), url, user.email, TEST_PASSWORD, ip="10.0.0.2").status_code == 302
+    other = UserFactory(is_staff=True)
+    assert attempt(Client(), url, other.email, TEST_PASSWORD).status_code == 302
+
+
+def test_the_lock_lifts_after_the_cool_off(client, settings):
+    user = UserFactory()
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        attempt(client, "/accounts/login/", user.email, "wrong")
+    assert attempt(client, "/accounts/login/", user.email, TEST_PASSWORD).status_code == 429
+    assert timedelta(minutes=15) == settings.AXES_COOLOFF_TIME
+    AccessAttempt.objects.update(
+        attempt_time=AccessAttempt.objects.get().attempt_time - timedelta(minutes=16)
+    )
+    assert attempt(client, "/accounts/login/", user.email, TEST_PASSWORD).status_code == 302
+
+
+def test_security_headers_on_every_page(client):
+    response = client.get(reverse("home"))
+    csp = response["Content-Security-Policy"]
+    assert "script-src 'self' 'nonce-" in csp
+    assert "frame-ancestors 'none'" in csp
+    assert "default-src 'self'" in csp
+    assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["Referrer-Policy"] == "same-origin"
+    assert response["X-Content-Type-Options"] == "nosniff"
+
+
+def test_session_cookie_is_httponly_lax_and_secure_in_production(client):
+    user = UserFactory()
+    response = client.post(
+        reverse("accounts:login"), {"username": user.email, "password": TEST_PASSWORD}
+    )
+    cookie = response.cookies["sessionid"]
+    assert cookie["httponly"] is True
+    assert cookie["samesite"] == "Lax"
+    assert cookie["secure"] is True  # tests run with DEBUG off, as production does
+
+
+def test_sign_in_gets_a_new_session_key_and_sign_out_flushes_it(client):
+    user = UserFactory()
+    client.get(reverse("accounts:login"))
+    session = client.session
+    session["probe"] = "before"
+    session.save()
+    before = session.session_key
+    client.post(reverse("accounts:login"), {"username": user.email, "password": TEST_PASSWORD})
+    assert client.session.session_key != before
+    assert client.session.get("probe") == "before"  # data carried over, key rotated
+    signed_in_key = client.session.session_key
+    client.post(reverse("accounts:logout"))
+    assert SESSION_KEY not in client.session
+    assert client.session.session_key != signed_in_key
+    from django.contrib.sessions.models import Session
+
+    assert not Session.objects.filter(session_key=signed_in_key).exists()
+
+
+def test_deploy_check_passes_with_production_settings():
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_"))}
+    env.update(
+        DJANGO_DEBUG="0",
+        DJANGO_SECRET_KEY="p4$-" + "x7Qm2Lz9" * 8,
+        DJANGO_ALLOWED_HOSTS="waypoint.example.org",
+        DJANGO_EMAIL_HOST="smtp.example.org",
+        DATABASE_URL=os.environ.get("DATABASE_URL", ""),
+    )
+    if not env["DATABASE_URL"]:
+        del env["DATABASE_URL"]
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_health_check_answers_with_the_database_state(client, monkeypatch):
+    response = client.get("/health/")
+    assert response.status_code == 200
+    assert response.json()["status"] == "ok"
+    assert response["Cache-Control"].startswith("max-age=0")
+
+    from django.db.backends.utils import CursorWrapper
+
+    def broken(self, *args, **kwargs):
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(CursorWrapper, "execute", broken)
+    response = client.get("/health/")
+    assert response.status_code == 503
+    assert response.json()["status"] == "unavailable"
