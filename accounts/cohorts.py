@@ -7,11 +7,10 @@ from datetime import date, datetime, timedelta
 from typing import NamedTuple
 
 from django.conf import settings
-from django.db.models import Max
+from django.db.models import Count, Max
 
-from roadmap.models import Item, Milestone, Progress, ProgressEvent, Stage
-from roadmap.models.progress import REVIEWED_KINDS
-from roadmap.progress import RoadmapProgress, due_term, fraction_done, study_point, summarize
+from roadmap.models import Item, Milestone, Progress, ProgressEvent, Stage, Status
+from roadmap.progress import ItemTable, RoadmapProgress, due_term, fraction_done, study_point
 
 from .models import Cohort, User
 
@@ -97,31 +96,23 @@ def cohort_overview(cohort: Cohort, *, today: date, now: datetime) -> CohortOver
         .order_by("milestone__stage__order", "milestone__order", "order", "pk")
     )
     # Plain tuples, not model instances: a 500-student cohort has tens of thousands.
-    progress_by_student: dict[int, dict[int, ProgressState]] = defaultdict(dict)
-    progress_rows = (
-        Progress.objects.of_cohort(cohort)
-        .filter(item__archived=False)
-        .values_list(
-            "student_id",
-            "item_id",
-            "status",
-            "count",
-            "evidence_url",
-            "verified_at",
-            "review_comment",
-        )
+    # Rows that count for nothing (not started, no count) are left in the database.
+    of_cohort = Progress.objects.filter(
+        student__memberships__cohort=cohort, item__in=[item.pk for item in items]
     )
-    pending: dict[int, int] = defaultdict(int)
-    kinds = {item.pk: item.kind for item in items}
-    for student_id, item_id, status, count, evidence_url, verified_at, comment in progress_rows:
+    progress_by_student: dict[int, dict[int, ProgressState]] = defaultdict(dict)
+    progress_rows = of_cohort.exclude(status=Status.NOT_STARTED, count=0).values_list(
+        "student_id", "item_id", "status", "count"
+    )
+    for student_id, item_id, status, count in progress_rows:
         progress_by_student[student_id][item_id] = ProgressState(status, count)
-        if (
-            kinds.get(item_id) in REVIEWED_KINDS
-            and evidence_url
-            and not verified_at
-            and not comment
-        ):
-            pending[student_id] += 1
+    pending = dict(
+        of_cohort.awaiting_review()
+        .values("student")
+        .annotate(waiting=Count("pk"))
+        .values_list("student", "waiting")
+        .order_by()
+    )
     last_activity = dict(
         ProgressEvent.objects.filter(student__memberships__cohort=cohort)
         .of_roadmap(roadmap)
@@ -131,12 +122,11 @@ def cohort_overview(cohort: Cohort, *, today: date, now: datetime) -> CohortOver
         .order_by()
     )
     stages = list(roadmap.stages.all())
+    table = ItemTable(items)
     rows = []
     for membership in memberships:
         student = membership.student
-        summary = summarize(
-            items, progress_by_student[student.pk], batch=student.batch, today=today
-        )
+        summary = table.summarize(progress_by_student[student.pk], batch=student.batch, today=today)
         last = last_activity.get(student.pk)
         rows.append(
             StudentRow(
@@ -144,7 +134,7 @@ def cohort_overview(cohort: Cohort, *, today: date, now: datetime) -> CohortOver
                 joined_at=membership.joined_at,
                 summary=summary,
                 last_activity=last,
-                pending_reviews=pending[student.pk],
+                pending_reviews=pending.get(student.pk, 0),
                 status=pace_status(summary, last, now),
                 stage_tallies=[summary.by_stage.get(stage.pk) for stage in stages],
             )

@@ -28,12 +28,16 @@ LAST_TERM = term_index(LAST_YEAR, SEMESTERS_PER_YEAR)
 
 def fraction_done(item: Item, progress: Progress | None) -> float:
     """How much of one item is done, from 0 to 1."""
+    return _fraction(item.target_count, progress)
+
+
+def _fraction(target_count: int | None, progress: Progress | None) -> float:
     if progress is None or progress.status == Status.SKIPPED:
         return 0.0
     if progress.status == Status.DONE:
         return 1.0
-    if item.target_count:
-        return min(progress.count / item.target_count, 1.0)
+    if target_count:
+        return min(progress.count / target_count, 1.0)
     return 0.0
 
 
@@ -129,6 +133,73 @@ class RoadmapProgress:
     pace: Pace | None = None
 
 
+class ItemTable:
+    """A roadmap's active items, prepared once to summarize one student or a whole cohort.
+
+    ``items`` come with ``milestone.stage`` loaded. The groups (stage, milestone, kind)
+    are lists of positions, so each student costs a few list passes, not a loop of
+    attribute look-ups per item.
+    """
+
+    def __init__(self, items: Iterable[Item]):
+        self.items = list(items)
+        self.pks = [item.pk for item in self.items]
+        self.targets = [item.target_count for item in self.items]
+        self.due_terms = [item.due_term for item in self.items]
+        self.required = [i for i, item in enumerate(self.items) if not item.optional]
+        self.optional = [i for i, item in enumerate(self.items) if item.optional]
+        self.by_stage = defaultdict(list)
+        self.by_milestone = defaultdict(list)
+        self.by_kind = defaultdict(list)
+        for i in self.required:
+            item = self.items[i]
+            self.by_stage[item.milestone.stage_id].append(i)
+            self.by_milestone[item.milestone_id].append(i)
+            self.by_kind[item.kind].append(i)
+
+    def fractions(self, progress_by_item: Mapping[int, Progress]) -> list[float]:
+        get = progress_by_item.get
+        return [
+            _fraction(target, progress)
+            for target, progress in zip(self.targets, map(get, self.pks), strict=True)
+        ]
+
+    def summarize(
+        self, progress_by_item: Mapping[int, Progress], *, batch: int | None, today: date
+    ) -> RoadmapProgress:
+        """Every progress figure of one student; pace needs the student's batch."""
+        fractions = self.fractions(progress_by_item)
+        summary = RoadmapProgress(
+            overall=_tally(fractions, self.required),
+            optional=_tally(fractions, self.optional),
+        )
+        for groups, tallies in (
+            (self.by_stage, summary.by_stage),
+            (self.by_milestone, summary.by_milestone),
+            (self.by_kind, summary.by_kind),
+        ):
+            for key, positions in groups.items():
+                tallies[key] = _tally(fractions, positions)
+        if batch:
+            point = study_point(batch, today)
+            term = point.term
+            expected = [i for i in self.required if self.due_terms[i] <= term]
+            behind = [self.items[i] for i in expected if fractions[i] < 1.0]
+            behind.sort(key=lambda item: (item.due_term, item.milestone.stage.order, item.order))
+            summary.pace = Pace(
+                point=point,
+                expected_percent=percent(len(expected), len(self.required)),
+                actual_percent=summary.overall.percent,
+                behind=behind,
+            )
+        return summary
+
+
+def _tally(fractions: list[float], positions: list[int]) -> Tally:
+    values = [fractions[i] for i in positions]
+    return Tally(done=sum(values), complete=len([v for v in values if v >= 1.0]), total=len(values))
+
+
 def summarize(
     items: Iterable[Item],
     progress_by_item: Mapping[int, Progress],
@@ -140,32 +211,7 @@ def summarize(
 
     ``items`` are the roadmap's active items; pace needs the student's batch.
     """
-    summary = RoadmapProgress()
-    point = study_point(batch, today) if batch else None
-    expected = Tally()
-    behind = []
-    for item in items:
-        fraction = fraction_done(item, progress_by_item.get(item.pk))
-        if item.optional:
-            summary.optional.add(fraction)
-            continue
-        summary.overall.add(fraction)
-        summary.by_stage[item.milestone.stage_id].add(fraction)
-        summary.by_milestone[item.milestone_id].add(fraction)
-        summary.by_kind[item.kind].add(fraction)
-        if point is not None and due_term(item) <= point.term:
-            expected.add(fraction)
-            if fraction < 1.0:
-                behind.append(item)
-    if point is not None:
-        behind.sort(key=lambda item: (due_term(item), item.milestone.stage.order, item.order))
-        summary.pace = Pace(
-            point=point,
-            expected_percent=percent(expected.total, summary.overall.total),
-            actual_percent=summary.overall.percent,
-            behind=behind,
-        )
-    return summary
+    return ItemTable(items).summarize(progress_by_item, batch=batch, today=today)
 
 
 def next_up(items: Iterable[Item], progress_by_item: Mapping[int, Progress], limit=5):

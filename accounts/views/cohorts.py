@@ -6,6 +6,7 @@ import csv
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.db import IntegrityError, transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -22,6 +23,7 @@ from ..forms import CohortForm, ReviewForm
 from ..models import Cohort, Membership, new_join_code
 
 REVIEW_PAGE = 50
+STUDENTS_PAGE = 100  # sorting and filtering cover the whole cohort; the table shows a page
 
 
 def _cohort(request, pk):
@@ -74,6 +76,7 @@ def cohort_dashboard(request, pk):
     query = request.GET.get("q", "")[:100]
     rows = filter_rows(overview.rows, status=status, query=query)
     rows, sort = sort_rows(rows, request.GET.get("sort", "name"))
+    page = Paginator(rows, STUDENTS_PAGE).get_page(request.GET.get("page"))
     for stage in overview.stages:
         stage.sort_key = f"stage-{stage.pk}"
     return render(
@@ -82,7 +85,8 @@ def cohort_dashboard(request, pk):
         {
             "cohort": cohort,
             "overview": overview,
-            "rows": rows,
+            "rows": page.object_list,
+            "page": page,
             "sort": sort,
             "status": status,
             "query": query,

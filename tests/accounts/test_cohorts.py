@@ -330,8 +330,9 @@ def test_mentor_pages_run_the_same_queries_for_5_and_500_students(
 ):
     cohort = make_cohort(size, roadmap, mentor)
     client.force_login(mentor)
-    # session, user, cohort, memberships, items, progress, last activity, stages, milestones
-    with django_assert_num_queries(9):
+    # session, user, cohort, memberships, items, progress, evidence waiting, last activity,
+    # stages, milestones
+    with django_assert_num_queries(10):
         response = client.get(reverse(page, args=[cohort.pk]))
     assert response.status_code == 200
     if page == "accounts:cohort_export":
@@ -505,3 +506,36 @@ def test_review_queue_shows_a_page_at_a_time(client, cohort, mentor, project, mo
     text = client.get(reverse("accounts:cohort_review", args=[cohort.pk])).text
     assert "3 waiting; the oldest 2 are shown" in text
     assert "github.com/s0/x" in text and "github.com/s2/x" not in text
+
+
+def test_dashboard_shows_a_page_of_students_sorted_and_filtered_over_the_whole_cohort(
+    client, roadmap, mentor, monkeypatch
+):
+    from accounts.views import cohorts as views
+
+    monkeypatch.setattr(views, "STUDENTS_PAGE", 2)
+    cohort = make_cohort(5, roadmap, mentor)  # Student 0 .. Student 4
+    client.force_login(mentor)
+    url = reverse("accounts:cohort", args=[cohort.pk])
+
+    def names(response):
+        return re.findall(r">(Student \d)</a>", response.text)
+
+    second = client.get(url, {"sort": "-name", "page": 2})
+    assert names(second) == ["Student 2", "Student 1"]
+    assert "Students 3–4 of 5" in second.text
+    # Page links keep the sort and the filter; sort links start again at page 1.
+    assert "?sort=-name&amp;page=3" in second.text
+    assert 'href="?sort=name&amp;status=&amp;q="' in second.text
+
+    assert names(client.get(url, {"q": "student 4", "page": 1})) == ["Student 4"]
+    for bad in ("0", "999", "two", ""):
+        response = client.get(url, {"page": bad})
+        assert response.status_code == 200
+        assert len(names(response)) in (1, 2)
+
+
+def test_a_small_cohort_has_no_pager(client, cohort, student, mentor):
+    client.force_login(mentor)
+    response = client.get(reverse("accounts:cohort", args=[cohort.pk]))
+    assert "Pages of students" not in response.text

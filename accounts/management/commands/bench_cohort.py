@@ -76,13 +76,18 @@ class Command(BaseCommand):
             )
 
 
-def build_cohort(roadmap, size, rng):
+def build_cohort(roadmap, size, rng, *, prefix="bench", full=False):
+    """A mentor and a cohort of `size` students with progress that fits each one's year.
+
+    Students have rows for the items due by now (and a few ahead); with `full`,
+    for every item of the roadmap, the heaviest case for the pages.
+    """
     today = timezone.localdate()
     now = timezone.now()
     mentor = User.objects.create_user(
-        "bench-mentor@example.com", "unused-password", name="Bench Mentor", is_mentor=True
+        f"{prefix}-mentor@example.com", "unused-password", name="Bench Mentor", is_mentor=True
     )
-    cohort = Cohort.objects.create(name=f"Benchmark cohort of {size}", roadmap=roadmap)
+    cohort = Cohort.objects.create(name=f"Benchmark cohort of {size} ({prefix})", roadmap=roadmap)
     cohort.mentors.add(mentor)
     start = (
         today.year if today.month >= settings.WAYPOINT_ACADEMIC_YEAR_START_MONTH else today.year - 1
@@ -90,7 +95,7 @@ def build_cohort(roadmap, size, rng):
     password = make_password(None)
     students = User.objects.bulk_create(
         User(
-            email=f"bench-{n}@example.com",
+            email=f"{prefix}-{n}@example.com",
             name=f"Bench Student {n:04d}",
             batch=start - rng.randint(0, 3),
             password=password,
@@ -106,16 +111,20 @@ def build_cohort(roadmap, size, rng):
         diligence = rng.uniform(0.2, 1.0)
         for item in items:
             due = due_term(item) <= term
-            if not due and rng.random() > 0.1:
+            if not due and not full and rng.random() > 0.1:
                 continue
             roll = rng.random()
-            if item.target_count:
+            if not due and full:
+                count, status = 0, Status.IN_PROGRESS if roll < 0.2 else Status.NOT_STARTED
+            elif item.target_count:
                 count = int(item.target_count * min(1.0, diligence * rng.uniform(0.5, 1.2)))
                 status = Status.DONE if count >= item.target_count else Status.IN_PROGRESS
             elif roll < diligence:
                 count, status = 0, Status.DONE
             elif roll < diligence + 0.1:
                 count, status = 0, Status.IN_PROGRESS
+            elif full:
+                count, status = 0, Status.NOT_STARTED
             else:
                 continue
             evidence = (
