@@ -22,10 +22,18 @@ export DJANGO_DEBUG ?= 1
 
 CHROMIUM ?= $(shell command -v chromium 2>/dev/null || echo /usr/bin/chromium)
 
-.PHONY: run test install setup lint format screenshots clean
+.PHONY: run serve test install setup lint format screenshots bench clean
 
 run: setup ## Set up, load the guide and demo accounts, serve on http://127.0.0.1:8000
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+# Production: DEBUG off, so DJANGO_SECRET_KEY and DJANGO_ALLOWED_HOSTS must be set (docs/deploy.md).
+serve: export DJANGO_DEBUG = 0
+serve: install ## Collect static files, migrate, load the guide once, serve with gunicorn
+	$(BIN)/python manage.py collectstatic --no-input --verbosity 0
+	$(BIN)/python manage.py migrate --no-input
+	$(BIN)/python manage.py load_guide
+	$(BIN)/gunicorn --config config/gunicorn.conf.py config.wsgi
 
 test: install ## Set up and run the whole suite (browser tests need Chromium)
 	@if [ -x "$(CHROMIUM)" ]; then echo "Browser tests run in $(CHROMIUM)."; \

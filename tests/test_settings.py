@@ -12,7 +12,8 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 
 def start_django(code="print('started')", **env):
     """Set Django up in a fresh interpreter with exactly these variables, then run code."""
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_"))}
+    own = ("DJANGO_", "DATABASE_", "REDIS_")
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(own)}
     return subprocess.run(
         [sys.executable, "-c", f"import django; django.setup()\n{code}"],
         cwd=BASE_DIR,
@@ -64,3 +65,27 @@ def test_sqlite_file_database_runs_in_wal_mode_with_immediate_transactions(tmp_p
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["wal", "1", "20000", "IMMEDIATE"]
+
+
+def test_redis_url_shares_cache_sessions_and_sign_in_failures_between_app_servers():
+    code = (
+        "from django.conf import settings\n"
+        "from django.core.cache import cache\n"
+        "cache.set('waypoint-settings-test', 'shared', 5)\n"
+        "print(cache.get('waypoint-settings-test'))\n"
+        "print(settings.SESSION_ENGINE, settings.AXES_HANDLER)\n"
+    )
+    result = start_django(code, DJANGO_DEBUG="1", REDIS_URL="redis://127.0.0.1:6379/15")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [
+        "shared",
+        "django.contrib.sessions.backends.cached_db",
+        "axes.handlers.cache.AxesCacheHandler",
+    ]
+
+
+def test_without_redis_shared_state_stays_in_the_database():
+    code = "from django.conf import settings\nprint(settings.SESSION_ENGINE)\n"
+    result = start_django(code, DJANGO_DEBUG="1")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["django.contrib.sessions.backends.db"]

@@ -2,6 +2,7 @@
 
 import json
 from collections import Counter
+from io import StringIO
 
 import pytest
 from django.conf import settings
@@ -195,3 +196,24 @@ def test_every_required_skill_is_taught_by_an_item(guide):
 def test_every_link_is_https(guide):
     links = Item.objects.of_roadmap(guide).exclude(link="").values_list("link", flat=True)
     assert links and all(link.startswith("https://") for link in links)
+
+
+def test_load_guide_loads_once_and_keeps_admin_edits_after_that():
+    out = StringIO()
+    call_command("load_guide", stdout=out)
+    assert "Loaded" in out.getvalue()
+    item = Item.objects.order_by("pk").first()
+    item.title = "Edited by an admin"
+    item.save()
+    counts = row_counts()
+
+    call_command("load_guide", stdout=(out := StringIO()))
+    assert "left as it is" in out.getvalue()
+    item.refresh_from_db()
+    assert item.title == "Edited by an admin"
+    assert row_counts() == counts
+
+    call_command("load_guide", "--reload", stdout=StringIO())
+    item.refresh_from_db()
+    assert item.title != "Edited by an admin"
+    assert row_counts() == counts

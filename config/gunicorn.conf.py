@@ -1,0 +1,24 @@
+"""gunicorn settings for `make serve` and production (docs/deploy.md).
+
+Every value can be overridden from the environment or the command line.
+"""
+
+import multiprocessing
+import os
+
+bind = os.environ.get("WAYPOINT_BIND", "127.0.0.1:8000")
+# Synchronous workers, the usual two per core plus one: requests are short and
+# database-bound. Each worker is a separate process; nothing is shared in memory.
+workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
+timeout = int(os.environ.get("WAYPOINT_WORKER_TIMEOUT", "30"))
+graceful_timeout = 30
+max_requests = 2000  # recycle workers now and then, so no slow leak piles up
+max_requests_jitter = 200
+accesslog = os.environ.get("WAYPOINT_ACCESS_LOG", "-")
+# Time taken in microseconds (%(D)s) at the end, for latency analysis.
+access_log_format = '%(h)s "%(r)s" %(s)s %(B)s %(D)s'
+errorlog = "-"
+# The proxy in front (nginx, a cloud load balancer) is the only client; trust its
+# X-Forwarded-* headers only from the addresses listed here.
+forwarded_allow_ips = os.environ.get("WAYPOINT_FORWARDED_ALLOW_IPS", "127.0.0.1")
+pidfile = os.environ.get("WAYPOINT_PIDFILE")  # for scripts that stop the server
