@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 from axes.models import AccessAttempt
 from django.contrib.auth import SESSION_KEY
+from django.contrib.sessions.models import Session
+from django.db.backends.utils import CursorWrapper
 from django.test import Client
 from django.urls import reverse
 
@@ -101,8 +103,6 @@ def test_sign_in_gets_a_new_session_key_and_sign_out_flushes_it(client):
     client.post(reverse("accounts:logout"))
     assert SESSION_KEY not in client.session
     assert client.session.session_key != signed_in_key
-    from django.contrib.sessions.models import Session
-
     assert not Session.objects.filter(session_key=signed_in_key).exists()
 
 
@@ -135,8 +135,6 @@ def test_health_check_answers_with_the_database_state(client, monkeypatch):
     assert response.json()["status"] == "ok"
     assert response["Cache-Control"].startswith("max-age=0")
 
-    from django.db.backends.utils import CursorWrapper
-
     def broken(self, *args, **kwargs):
         raise RuntimeError("database went away")
 
@@ -144,3 +142,10 @@ def test_health_check_answers_with_the_database_state(client, monkeypatch):
     response = client.get("/health/")
     assert response.status_code == 503
     assert response.json()["status"] == "unavailable"
+
+
+def test_https_redirect_spares_the_health_probe(client, settings):
+    settings.SECURE_SSL_REDIRECT = True
+    home = client.get(reverse("home"))
+    assert home.status_code == 301 and home["Location"].startswith("https://")
+    assert client.get(reverse("health")).status_code == 200
