@@ -7,9 +7,12 @@ import multiprocessing
 import os
 
 bind = os.environ.get("WAYPOINT_BIND", "127.0.0.1:8000")
-# Synchronous workers, the usual two per core plus one: requests are short and
-# database-bound. Each worker is a separate process; nothing is shared in memory.
-workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
+# Synchronous workers, one per core: requests are short and spend most of their time
+# in Python. On the 2-core benchmark machine 2 workers served about as many requests
+# as 3 or 5 with a third of the server-side latency of 5 (docs/performance.md). With
+# the database on another machine, requests wait on the network and a few more
+# workers pay off. Each worker is a separate process: nothing is shared in memory.
+workers = int(os.environ.get("WEB_CONCURRENCY", max(2, multiprocessing.cpu_count())))
 timeout = int(os.environ.get("WAYPOINT_WORKER_TIMEOUT", "30"))
 graceful_timeout = 30
 max_requests = 2000  # recycle workers now and then, so no slow leak piles up

@@ -1,0 +1,372 @@
+"""Load benchmark: the production server under wrk, on SQLite and on PostgreSQL.
+
+    .venv/bin/python bench/load.py                 # both databases, about 10 minutes
+    .venv/bin/python bench/load.py --db sqlite --duration 5 --soak 20
+
+For each database it fills a throwaway database (1,000 students on the full ML
+roadmap, a progress row for every student and item), starts gunicorn with the
+production settings on loopback, and drives it with wrk:
+
+- a bare ``HttpResponse("ok")`` view behind the same middleware: the ceiling;
+- the toggle (an htmx POST that sets an item's status), the student dashboard,
+  the checklist page and a 500-student cohort dashboard, each at 16 connections,
+  and the cohort dashboard alone at one connection;
+- a soak: 50 connections for --soak seconds on a mix of all of it, which must
+  end with no errors and no "database is locked" in the server's log.
+
+Latency is reported twice: as wrk sees it (queueing included) and as the server
+logged it (gunicorn's request time). Results print as a Markdown table.
+"""
+
+import argparse
+import gzip
+import json
+import os
+import re
+import secrets
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR = BASE_DIR / "var"
+PYTHON = sys.executable
+GUNICORN = str(Path(PYTHON).parent / "gunicorn")
+PORT = int(os.environ.get("BENCH_PORT", "8765"))
+BASE_URL = f"http://127.0.0.1:{PORT}"
+CSRF = "benchcsrftokenbenchcsrftoken0000"  # the token bench/wrk.lua sends
+ACCESS_LINE = re.compile(r'"(?P<method>\S+) (?P<path>\S+) [^"]*" (?P<status>\d+) \S+ (?P<us>\d+)$')
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--db", choices=["sqlite", "postgres", "both"], default="both")
+    parser.add_argument("--students", type=int, default=1000)
+    parser.add_argument("--duration", type=int, default=10, help="seconds per page")
+    parser.add_argument("--soak", type=int, default=120, help="seconds of the 50-user soak")
+    parser.add_argument("--workers", type=int, default=max(2, os.cpu_count() or 1))
+    parser.add_argument("--only", default="", help="run only the requests whose name has this")
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is not installed: apt-get install wrk")
+    VAR.mkdir(exist_ok=True)
+    print(f"Machine: {os.cpu_count()} cores; gunicorn with {args.workers} sync workers.")
+    results = {}
+    for db in ["sqlite", "postgres"] if args.db == "both" else [args.db]:
+        with throwaway_database(db) as database_url:
+            results[db] = run_database(db, database_url, args)
+    print()
+    print(markdown(results, args))
+
+
+class throwaway_database:
+    """A fresh SQLite file or PostgreSQL database, removed afterwards."""
+
+    def __init__(self, db):
+        self.db = db
+        self.name = f"waypoint_bench_{os.getpid()}"
+
+    def __enter__(self):
+        if self.db == "sqlite":
+            self.path = VAR / "bench.sqlite3"
+            self._remove_sqlite()
+            return f"sqlite:///{self.path}"
+        self._admin(f"CREATE DATABASE {self.name}")
+        host = os.environ.get("PGHOST", "127.0.0.1")
+        port = os.environ.get("PGPORT", "5432")
+        user = os.environ.get("PGUSER", "postgres")
+        return f"postgres://{user}@{host}:{port}/{self.name}"
+
+    def __exit__(self, *exc):
+        if self.db == "sqlite":
+            self._remove_sqlite()
+        else:
+            self._admin(f"DROP DATABASE IF EXISTS {self.name} WITH (FORCE)")
+
+    def _remove_sqlite(self):
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{self.path}{suffix}").unlink(missing_ok=True)
+
+    def _admin(self, sql):
+        import psycopg
+
+        with psycopg.connect(
+            host=os.environ.get("PGHOST", "127.0.0.1"),
+            port=os.environ.get("PGPORT", "5432"),
+            user=os.environ.get("PGUSER", "postgres"),
+            dbname="postgres",
+            autocommit=True,
+        ) as conn:
+            conn.execute(sql)
+
+
+def server_env(database_url, workers):
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "bench.settings",
+        "DJANGO_DEBUG": "0",
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+        # Plain HTTP on loopback: no TLS to redirect to.
+        "DJANGO_SECURE_SSL_REDIRECT": "0",
+        "DJANGO_SECURE_COOKIES": "0",
+        "DATABASE_URL": database_url,
+        "WAYPOINT_BIND": f"127.0.0.1:{PORT}",
+        "WAYPOINT_ACCESS_LOG": str(VAR / "bench-access.log"),
+        "WEB_CONCURRENCY": str(workers),
+    }
+
+
+def manage(env, *args):
+    subprocess.run([PYTHON, "manage.py", *args], cwd=BASE_DIR, env=env, check=True)
+
+
+def run_database(db, database_url, args):
+    print(f"\n== {db}")
+    env = server_env(database_url, args.workers)
+    plan_path = VAR / f"bench-plan-{db}.json"
+    manage(env, "migrate", "--no-input", "--verbosity", "0")
+    manage(env, "load_guide")
+    manage(env, "seed_bench", str(plan_path), "--students", str(args.students))
+    manage(env, "collectstatic", "--no-input", "--verbosity", "0")
+    plan = json.loads(plan_path.read_text())
+    access_log = Path(env["WAYPOINT_ACCESS_LOG"])
+    access_log.unlink(missing_ok=True)
+    server_log = open(VAR / f"bench-server-{db}.log", "w")  # noqa: SIM115
+    server = subprocess.Popen(
+        [GUNICORN, "--config", "config/gunicorn.conf.py", "bench.wsgi"],
+        cwd=BASE_DIR,
+        env=env,
+        stdout=server_log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        wait_for_server()
+        scenarios = build_scenarios(plan)
+        for name, lines, _ in scenarios:
+            check_first_request(name, lines[0])
+        rows = []
+        for name, lines, connections in scenarios:
+            if name.startswith("ceiling") or args.only in name:
+                rows.append(run_wrk(name, lines, connections, args.duration, access_log))
+        soak = None
+        if args.soak:
+            soak = run_wrk("soak (mix)", soak_mix(scenarios), 50, args.soak, access_log)
+        transfer = checklist_transfer(plan)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        server_log.close()
+    locked = (VAR / f"bench-server-{db}.log").read_text().count("database is locked")
+    return {
+        "rows": rows,
+        "soak": soak,
+        "locked": locked,
+        "transfer": transfer,
+        "progress_rows": plan["progress_rows"],
+        "students": plan["students"],
+        "cohort_size": plan["cohort_size"],
+    }
+
+
+def build_scenarios(plan):
+    """(name, request lines, connections). A line: METHOD, path, session, body."""
+    students = plan["student_sessions"]
+    toggles = []
+    for status in ("done", "in_progress"):  # the second round sets each item back
+        for url in plan["progress_urls"]:
+            for session in students:
+                toggles.append(("POST", url, session, f"status={status}"))
+    return [
+        ("ceiling: HttpResponse('ok')", [("GET", "/bench/ok/", "", "")], 16),
+        ("toggle (htmx POST)", toggles, 16),
+        ("student dashboard", [("GET", plan["dashboard"], s, "") for s in students], 16),
+        ("checklist page", [("GET", plan["checklist"], s, "") for s in students], 16),
+        (
+            f"cohort dashboard ({plan['cohort_size']} students)",
+            [("GET", plan["cohort_dashboard"], plan["mentor_session"], "")],
+            16,
+        ),
+        (
+            "cohort dashboard, one client",
+            [("GET", plan["cohort_dashboard"], plan["mentor_session"], "")],
+            1,
+        ),
+    ]
+
+
+def soak_mix(scenarios):
+    """Toggles that really change something (each pair sets done, then back), and reads."""
+    toggles = scenarios[1][1]
+    half = len(toggles) // 2
+    pairs = zip(toggles[:100], toggles[half : half + 100], strict=True)
+    changes = [line for pair in pairs for line in pair]
+    reads = [line for _, lines, _ in scenarios[2:5] for line in lines]
+    return changes + reads
+
+
+def wait_for_server(timeout=30):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{BASE_URL}/health/", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    raise SystemExit(f"gunicorn did not answer on {BASE_URL} within {timeout} s")
+
+
+def fetch(method, path, session, body, headers=None):
+    cookie = f"csrftoken={CSRF}" + (f"; sessionid={session}" if session else "")
+    request = urllib.request.Request(
+        BASE_URL + path,
+        method=method,
+        data=body.encode() if body else None,
+        headers={"Cookie": cookie, **(headers or {})},
+    )
+    if method == "POST":
+        request.add_header("X-CSRFToken", CSRF)
+        request.add_header("HX-Request", "true")
+        request.add_header("Content-Type", "application/x-www-form-urlencoded")
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return response.status, response.headers, response.read()
+
+
+def check_first_request(name, line):
+    """Every scenario must be a 200 before it is timed; a redirect to the login page is not."""
+
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args, **kwargs):
+            return None
+
+    urllib.request.install_opener(urllib.request.build_opener(NoRedirect))
+    try:
+        status, _, _ = fetch(*line)
+    except urllib.error.HTTPError as error:
+        status = error.code
+    if status != 200:
+        raise SystemExit(f"{name}: {line[0]} {line[1]} answered {status}, not 200")
+
+
+def run_wrk(name, lines, connections, duration, access_log):
+    plan_file = VAR / "bench-wrk-plan.tsv"
+    plan_file.write_text("".join("\t".join(line) + "\n" for line in lines))
+    time.sleep(3)  # let requests still queued from the previous run finish
+    offset = access_log.stat().st_size if access_log.exists() else 0
+    threads = min(2, connections)
+    completed = subprocess.run(
+        [
+            "wrk",
+            f"-t{threads}",
+            f"-c{connections}",
+            f"-d{duration}s",
+            "--timeout",
+            "30s",
+            "-s",
+            str(BASE_DIR / "bench" / "wrk.lua"),
+            BASE_URL,
+        ],
+        env={**os.environ, "WRK_PLAN": str(plan_file)},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    result = json.loads(completed.stdout.strip().splitlines()[-1])
+    result["name"] = name
+    result["connections"] = connections
+    result["rps"] = result["requests"] / result["seconds"]
+    result.update(server_latency(access_log, offset))
+    print(
+        f"{name:<36} c={connections:<3} {result['rps']:>8.1f} req/s  "
+        f"p50 {result['p50_ms']:>7.1f} ms  p95 {result['p95_ms']:>7.1f} ms  "
+        f"server p50 {result['server_p50_ms']:>6.1f} p95 {result['server_p95_ms']:>6.1f} ms  "
+        f"errors {result['errors'] + result['bad_status'] + result['server_errors']}",
+        flush=True,
+    )
+    return result
+
+
+def server_latency(access_log, offset):
+    """Percentiles of the request times gunicorn logged since offset, and its 4xx/5xx count."""
+    with access_log.open() as log:
+        log.seek(offset)
+        times, failures = [], 0
+        for line in log:
+            match = ACCESS_LINE.search(line.strip())
+            if match:
+                times.append(int(match["us"]) / 1000)
+                failures += int(match["status"]) >= 400
+    if not times:
+        return {"server_p50_ms": 0.0, "server_p95_ms": 0.0, "server_errors": failures}
+    times.sort()
+    return {
+        "server_p50_ms": statistics.median(times),
+        "server_p95_ms": times[min(len(times) - 1, int(len(times) * 0.95))],
+        "server_errors": failures,
+    }
+
+
+def checklist_transfer(plan):
+    """Bytes on the wire for a first visit to the checklist, gzip accepted: page + assets."""
+    session = plan["student_sessions"][0]
+    _, headers, body = fetch("GET", plan["checklist"], session, "", {"Accept-Encoding": "gzip"})
+    html = gzip.decompress(body) if headers.get("Content-Encoding") == "gzip" else body
+    total, parts = len(body), {"page": (len(body), len(html))}
+    for asset in re.findall(rb'(?:src|href)="(/static/[^"]+)"', html):
+        _, asset_headers, asset_body = fetch(
+            "GET", asset.decode(), "", "", {"Accept-Encoding": "gzip"}
+        )
+        raw = (
+            gzip.decompress(asset_body)
+            if asset_headers.get("Content-Encoding") == "gzip"
+            else asset_body
+        )
+        parts[asset.decode().rsplit("/", 1)[-1]] = (len(asset_body), len(raw))
+        total += len(asset_body)
+    return {"total": total, "parts": parts}
+
+
+def markdown(results, args):
+    out = []
+    for db, result in results.items():
+        ceiling = result["rows"][0]["rps"]
+        out.append(
+            f"### {db}: {result['students']:,} students, {result['progress_rows']:,} progress "
+            f"rows, {os.cpu_count()} cores, gunicorn {args.workers} sync workers\n"
+        )
+        out.append(
+            "| request | clients | req/s | of ceiling | p50 ms | p95 ms "
+            "| server p50 ms | server p95 ms | errors |"
+        )
+        out.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+        for row in [*result["rows"], *([result["soak"]] if result["soak"] else [])]:
+            errors = row["errors"] + row["bad_status"] + row["server_errors"]
+            out.append(
+                f"| {row['name']} | {row['connections']} | {row['rps']:.0f} "
+                f"| {row['rps'] / ceiling:.1%} | {row['p50_ms']:.1f} | {row['p95_ms']:.1f} "
+                f"| {row['server_p50_ms']:.1f} | {row['server_p95_ms']:.1f} | {errors} |"
+            )
+        transfer = result["transfer"]
+        parts = ", ".join(
+            f"{name} {wire / 1024:.1f} KB ({raw / 1024:.0f} KB raw)"
+            for name, (wire, raw) in transfer["parts"].items()
+        )
+        if result["soak"]:
+            out.append(
+                f"\nSoak: {args.soak} s at 50 clients, {result['soak']['requests']:,} requests; "
+                f'"database is locked" in the server log: {result["locked"]}.  '
+            )
+        out.append(
+            f"Checklist first visit, gzip: {transfer['total'] / 1024:.1f} KB in all ({parts}).\n"
+        )
+    return "\n".join(out)
+
+
+if __name__ == "__main__":
+    main()
