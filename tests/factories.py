@@ -5,6 +5,19 @@ from accounts.models import User
 from roadmap.models import Item, Kind, Milestone, Roadmap, Skill, SkillCategory, Stage
 
 TEST_PASSWORD = "correct-horse-battery"
+NEW_PASSWORD = "a long enough passphrase"
+
+
+def signup_data(**overrides):
+    """What the sign-up form posts for a new student, with any field replaced."""
+    return {
+        "email": "Asha.Verma@Example.com",
+        "name": "Asha Verma",
+        "batch": "2025",
+        "password1": NEW_PASSWORD,
+        "password2": NEW_PASSWORD,
+        **overrides,
+    }
 
 
 class UserFactory(DjangoModelFactory):

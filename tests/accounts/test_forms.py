@@ -9,22 +9,9 @@ from accounts.forms import (
     SignUpForm,
     batch_choices,
 )
-from tests.factories import TEST_PASSWORD, UserFactory
+from tests.factories import NEW_PASSWORD, TEST_PASSWORD, UserFactory, signup_data
 
 pytestmark = pytest.mark.django_db
-
-PASSWORD = "a long enough passphrase"
-
-
-def signup_data(**overrides):
-    return {
-        "email": "Asha.Verma@Example.com",
-        "name": "Asha Verma",
-        "batch": "2025",
-        "password1": PASSWORD,
-        "password2": PASSWORD,
-        **overrides,
-    }
 
 
 def test_batch_choices_are_the_last_five_years_and_the_next_one():
@@ -38,8 +25,8 @@ def test_signup_form_makes_a_user_with_a_hashed_password():
     assert form.is_valid(), form.errors
     user = form.save()
     assert (user.email, user.name, user.batch) == ("Asha.Verma@example.com", "Asha Verma", 2025)
-    assert user.password != PASSWORD
-    assert user.check_password(PASSWORD)
+    assert user.password != NEW_PASSWORD
+    assert user.check_password(NEW_PASSWORD)
 
 
 @pytest.mark.parametrize("existing", ["asha.verma@example.com", "ASHA.VERMA@EXAMPLE.COM"])

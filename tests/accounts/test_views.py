@@ -10,22 +10,16 @@ from accounts.forms import SignUpForm
 from accounts.models import User
 from roadmap.models import Progress, ProgressEvent, Status
 from roadmap.services import follow_roadmap, progress_set, review_evidence
-from tests.factories import TEST_PASSWORD, ItemFactory, RoadmapFactory, UserFactory
+from tests.factories import (
+    NEW_PASSWORD,
+    TEST_PASSWORD,
+    ItemFactory,
+    RoadmapFactory,
+    UserFactory,
+    signup_data,
+)
 
 pytestmark = pytest.mark.django_db
-
-NEW_PASSWORD = "a long enough passphrase"
-
-
-def signup_data(**overrides):
-    return {
-        "email": "Asha.Verma@Example.com",
-        "name": "Asha Verma",
-        "batch": "2025",
-        "password1": NEW_PASSWORD,
-        "password2": NEW_PASSWORD,
-        **overrides,
-    }
 
 
 @pytest.fixture
