@@ -246,8 +246,8 @@ SECURE_CSP = {
 }
 
 # Sign-in lockout (django-axes): 5 failures for one email from one address lock
-# that pair for 15 minutes; the answer is a 429 page. State lives in the database,
-# so every app server behind the load balancer sees it.
+# that pair for 15 minutes; the answer is a 429 page. The counts live in the database
+# (in Redis with REDIS_URL), so every app server behind the load balancer sees them.
 AXES_FAILURE_LIMIT = int(os.environ.get("WAYPOINT_LOGIN_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("WAYPOINT_LOGIN_COOLOFF_MINUTES", "15")))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
@@ -256,10 +256,13 @@ AXES_USERNAME_FORM_FIELD = "username"
 AXES_RESET_ON_SUCCESS = True
 AXES_HTTP_RESPONSE_CODE = 429
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
-AXES_IPWARE_PROXY_COUNT = int(os.environ.get("WAYPOINT_PROXY_COUNT", "0")) or None
-AXES_IPWARE_META_PRECEDENCE_ORDER = (
-    ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR") if AXES_IPWARE_PROXY_COUNT else ("REMOTE_ADDR",)
-)
+# Behind proxies, the client address is read from X-Forwarded-For, counting this many
+# proxies from the right (accounts/security.py); 0 uses the connection's address.
+WAYPOINT_PROXY_COUNT = int(os.environ.get("WAYPOINT_PROXY_COUNT", "0"))
+AXES_CLIENT_IP_CALLABLE = "accounts.security.client_ip"
+AXES_USERNAME_CALLABLE = "accounts.security.sign_in_name"
+# Failures are what the lockout needs; a row per successful sign-in is not kept.
+AXES_DISABLE_ACCESS_LOG = True
 
 # Waypoint's own settings.
 # The Indian academic year starts in July: a batch admitted in 2025 is in year 1

@@ -15,6 +15,7 @@ from django.test import Client
 from django.urls import reverse
 
 import config.settings as configured
+from accounts.security import client_ip
 from tests.factories import TEST_PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -52,6 +53,48 @@ def test_repeated_failures_lock_that_email_from_that_address_with_429(client, ur
     assert attempt(Client(), url, user.email, TEST_PASSWORD, ip="10.0.0.2").status_code == 302
     other = UserFactory(is_staff=True)
     assert attempt(Client(), url, other.email, TEST_PASSWORD).status_code == 302
+
+
+def test_changing_the_case_of_the_email_does_not_dodge_the_lock(client, settings):
+    user = UserFactory(email="asha@example.com")
+    spellings = ["Asha@example.com", "ASHA@EXAMPLE.COM", "asha@Example.com", " asha@example.com"]
+    for n in range(settings.AXES_FAILURE_LIMIT):
+        attempt(client, "/accounts/login/", spellings[n % len(spellings)], "wrong")
+    assert attempt(client, "/accounts/login/", user.email, TEST_PASSWORD).status_code == 429
+
+
+def test_behind_a_proxy_the_lock_follows_the_client_not_the_proxy_or_a_forged_header(settings):
+    settings.WAYPOINT_PROXY_COUNT = 1
+    user = UserFactory()
+    url = "/accounts/login/"
+
+    def through_proxy(client_address, forged, password):
+        # The client forges the start of the header; the proxy appends what it saw.
+        return Client().post(
+            url,
+            {"username": user.email, "password": password},
+            REMOTE_ADDR="127.0.0.1",
+            HTTP_X_FORWARDED_FOR=f"{forged}, {client_address}",
+        )
+
+    for n in range(settings.AXES_FAILURE_LIMIT):
+        through_proxy("203.0.113.7", f"10.9.9.{n}", "wrong")
+    assert through_proxy("203.0.113.7", "10.9.9.99", TEST_PASSWORD).status_code == 429
+    # Another student behind the same proxy is not locked out.
+    assert through_proxy("203.0.113.8", "10.9.9.0", TEST_PASSWORD).status_code == 302
+
+
+def test_without_a_proxy_count_the_forwarded_header_is_ignored(rf, settings):
+    settings.WAYPOINT_PROXY_COUNT = 0
+    request = rf.get("/", REMOTE_ADDR="198.51.100.4", HTTP_X_FORWARDED_FOR="10.0.0.1")
+    assert client_ip(request) == "198.51.100.4"
+    settings.WAYPOINT_PROXY_COUNT = 2
+    request = rf.get(
+        "/", REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="6.6.6.6, 198.51.100.4, 10.0.0.3"
+    )
+    assert client_ip(request) == "198.51.100.4"
+    request = rf.get("/", REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="")
+    assert client_ip(request) == "10.0.0.2"
 
 
 def test_the_lock_lifts_after_the_cool_off(client, settings):
@@ -132,8 +175,10 @@ def test_deploy_check_passes_with_production_settings():
 def test_health_check_answers_with_the_database_state(client, monkeypatch):
     response = client.get("/health/")
     assert response.status_code == 200
-    assert response.json()["status"] == "ok"
+    assert response.json() == {"status": "ok", "database": "ok"}
     assert response["Cache-Control"].startswith("max-age=0")
+    assert client.head("/health/").status_code == 200  # probes that only ask HEAD
+    assert client.post("/health/").status_code == 405
 
     def broken(self, *args, **kwargs):
         raise RuntimeError("database went away")
@@ -141,7 +186,20 @@ def test_health_check_answers_with_the_database_state(client, monkeypatch):
     monkeypatch.setattr(CursorWrapper, "execute", broken)
     response = client.get("/health/")
     assert response.status_code == 503
-    assert response.json()["status"] == "unavailable"
+    assert response.json() == {"status": "unavailable", "database": "unreachable"}
+
+
+REDIS = "django.core.cache.backends.redis.RedisCache"
+
+
+def test_health_check_includes_redis_when_it_is_configured(client, settings):
+    settings.CACHES = {"default": {"BACKEND": REDIS, "LOCATION": "redis://127.0.0.1:6379/14"}}
+    assert client.get("/health/").json() == {"status": "ok", "database": "ok", "cache": "ok"}
+
+    settings.CACHES = {"default": {"BACKEND": REDIS, "LOCATION": "redis://127.0.0.1:1/0"}}
+    response = client.get("/health/")
+    assert response.status_code == 503
+    assert response.json() == {"status": "unavailable", "database": "ok", "cache": "unreachable"}
 
 
 def test_https_redirect_spares_the_health_probe(client, settings):
