@@ -9,6 +9,7 @@ the failed step on the first problem. It creates one account on the target.
 
 import gzip
 import http.cookiejar
+import os
 import re
 import secrets
 import sys
@@ -17,7 +18,8 @@ import urllib.parse
 import urllib.request
 from datetime import date
 
-ROADMAP = "machine-learning-engineer"
+# The roadmap new students follow, as the server is configured.
+ROADMAP = os.environ.get("WAYPOINT_DEFAULT_ROADMAP", "machine-learning-engineer")
 
 
 class Smoke:

@@ -96,7 +96,8 @@ def cohort_overview(cohort: Cohort, *, today: date, now: datetime) -> CohortOver
         .order_by("milestone__stage__order", "milestone__order", "order", "pk")
     )
     # Plain tuples, not model instances: a 500-student cohort has tens of thousands.
-    # Rows that count for nothing (not started, no count) are left in the database.
+    # The active items' ids stand for "this roadmap, not archived" without three joins;
+    # rows that count for nothing (not started, no count) are left in the database.
     of_cohort = Progress.objects.filter(
         student__memberships__cohort=cohort, item__in=[item.pk for item in items]
     )

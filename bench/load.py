@@ -106,8 +106,10 @@ class throwaway_database:
 
 
 def server_env(database_url, workers):
+    # Nothing of the shell's own configuration (a REDIS_URL, say) leaks into the run.
+    own = ("DJANGO_", "DATABASE_URL", "REDIS_URL", "WAYPOINT_", "WEB_CONCURRENCY")
     return {
-        **os.environ,
+        **{name: value for name, value in os.environ.items() if not name.startswith(own)},
         "DJANGO_SETTINGS_MODULE": "bench.settings",
         "DJANGO_DEBUG": "0",
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
@@ -160,7 +162,10 @@ def run_database(db, database_url, args):
         transfer = checklist_transfer(plan)
     finally:
         server.terminate()
-        server.wait(timeout=30)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
         server_log.close()
     locked = (VAR / f"bench-server-{db}.log").read_text().count("database is locked")
     return {
@@ -204,7 +209,8 @@ def soak_mix(scenarios):
     """Toggles that really change something (each pair sets done, then back), and reads."""
     toggles = scenarios[1][1]
     half = len(toggles) // 2
-    pairs = zip(toggles[:100], toggles[half : half + 100], strict=True)
+    size = min(100, half)
+    pairs = zip(toggles[:size], toggles[half : half + size], strict=True)
     changes = [line for pair in pairs for line in pair]
     reads = [line for _, lines, _ in scenarios[2:5] for line in lines]
     return changes + reads
@@ -222,7 +228,15 @@ def wait_for_server(timeout=30):
     raise SystemExit(f"gunicorn did not answer on {BASE_URL} within {timeout} s")
 
 
-def fetch(method, path, session, body, headers=None):
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+FOLLOW = urllib.request.build_opener()
+
+
+def fetch(method, path, session, body, headers=None, opener=FOLLOW):
     cookie = f"csrftoken={CSRF}" + (f"; sessionid={session}" if session else "")
     request = urllib.request.Request(
         BASE_URL + path,
@@ -234,20 +248,15 @@ def fetch(method, path, session, body, headers=None):
         request.add_header("X-CSRFToken", CSRF)
         request.add_header("HX-Request", "true")
         request.add_header("Content-Type", "application/x-www-form-urlencoded")
-    with urllib.request.urlopen(request, timeout=30) as response:
+    with opener.open(request, timeout=30) as response:
         return response.status, response.headers, response.read()
 
 
 def check_first_request(name, line):
     """Every scenario must be a 200 before it is timed; a redirect to the login page is not."""
 
-    class NoRedirect(urllib.request.HTTPRedirectHandler):
-        def redirect_request(self, *args, **kwargs):
-            return None
-
-    urllib.request.install_opener(urllib.request.build_opener(NoRedirect))
     try:
-        status, _, _ = fetch(*line)
+        status, _, _ = fetch(*line, opener=urllib.request.build_opener(NoRedirect))
     except urllib.error.HTTPError as error:
         status = error.code
     if status != 200:

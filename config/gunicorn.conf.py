@@ -21,7 +21,7 @@ accesslog = os.environ.get("WAYPOINT_ACCESS_LOG", "-")
 # Time taken in microseconds (%(D)s) at the end, for latency analysis.
 access_log_format = '%(h)s "%(r)s" %(s)s %(B)s %(D)s'
 errorlog = "-"
-# The proxy in front (nginx, a cloud load balancer) is the only client; trust its
-# X-Forwarded-* headers only from the addresses listed here.
-forwarded_allow_ips = os.environ.get("WAYPOINT_FORWARDED_ALLOW_IPS", "127.0.0.1")
+# Whether a request came over HTTPS is Django's decision alone
+# (DJANGO_TRUST_X_FORWARDED_PROTO); gunicorn reads no forwarded header itself.
+secure_scheme_headers = {}
 pidfile = os.environ.get("WAYPOINT_PIDFILE")  # for scripts that stop the server

@@ -54,11 +54,6 @@ class Tally:
     complete: int = 0  # items fully done
     total: int = 0
 
-    def add(self, fraction: float) -> None:
-        self.done += fraction
-        self.complete += fraction >= 1.0
-        self.total += 1
-
     @property
     def percent(self) -> int:
         return percent(self.done, self.total)

@@ -82,3 +82,31 @@ def test_sqlite_backup_restores_identical_row_counts(tmp_path, item_with_progres
 def test_postgresql_backup_points_to_pg_dump(tmp_path):
     with pytest.raises(CommandError, match="pg_dump"):
         call_command("backup_db", str(tmp_path / "x"), stdout=StringIO())
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="the SQLite leg tests the backup API")
+@pytest.mark.django_db(transaction=True)
+def test_a_failed_sqlite_backup_says_so_and_leaves_no_file(tmp_path, monkeypatch):
+    real_connect = sqlite3.connect
+
+    class FailingSource:
+        """The live database, opened read-only, whose backup fails half-way."""
+
+        def __init__(self, connection):
+            self.connection = connection
+
+        def backup(self, target):
+            raise sqlite3.OperationalError("disk I/O error")
+
+        def close(self):
+            self.connection.close()
+
+    def connect(*args, **kwargs):
+        opened = real_connect(*args, **kwargs)
+        return FailingSource(opened) if kwargs.get("uri") else opened
+
+    monkeypatch.setattr(sqlite3, "connect", connect)
+    target = tmp_path / "backup.sqlite3"
+    with pytest.raises(CommandError, match="The backup failed: disk I/O error"):
+        call_command("backup_db", str(target), stdout=StringIO())
+    assert list(tmp_path.iterdir()) == []

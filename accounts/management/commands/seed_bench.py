@@ -60,7 +60,8 @@ class Command(BaseCommand):
             .filter(target_count__isnull=True)
             .values_list("pk", flat=True)
         )
-        sample = rng.sample(list(User.objects.filter(is_mentor=False)), signed_in)
+        students_made = list(User.objects.filter(is_mentor=False))
+        sample = rng.sample(students_made, min(signed_in, len(students_made)))
         plan = {
             "roadmap": roadmap.slug,
             "checklist": reverse("roadmap:checklist", args=[roadmap.slug]),

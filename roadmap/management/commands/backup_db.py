@@ -5,6 +5,7 @@ writer carry on). PostgreSQL: use pg_dump, see docs/deploy.md.
 """
 
 import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
@@ -28,15 +29,20 @@ class Command(BaseCommand):
             raise CommandError(f"{path} exists already; choose a new file.")
         path.parent.mkdir(parents=True, exist_ok=True)
         # A connection of its own: the backup must not share a connection that is
-        # inside a write transaction (SQLite would answer "locked" for ever).
-        source_name = connection.settings_dict["NAME"]
-        source = sqlite3.connect(f"file:{source_name}?mode=ro", uri=True, timeout=20)
-        target = sqlite3.connect(path)
+        # inside a write transaction (SQLite would answer "locked" for ever). The copy
+        # is written beside the target and renamed, so a failed backup leaves nothing.
+        source_uri = Path(connection.settings_dict["NAME"]).resolve().as_uri() + "?mode=ro"
+        partial = path.with_name(f".{path.name}.partial")
         try:
-            source.backup(target)
-        finally:
-            target.close()
-            source.close()
+            with (
+                closing(sqlite3.connect(source_uri, uri=True, timeout=20)) as source,
+                closing(sqlite3.connect(partial)) as target,
+            ):
+                source.backup(target)
+        except sqlite3.Error as error:
+            partial.unlink(missing_ok=True)
+            raise CommandError(f"The backup failed: {error}") from error
+        partial.rename(path)
         self.stdout.write(
             self.style.SUCCESS(f"Backed up to {path} ({path.stat().st_size:,} bytes).")
         )
