@@ -117,6 +117,7 @@ def cohort_overview(cohort: Cohort, *, today: date, now: datetime) -> CohortOver
     last_activity = dict(
         ProgressEvent.objects.filter(student__memberships__cohort=cohort)
         .of_roadmap(roadmap)
+        .by_the_student()
         .values("student")
         .annotate(last=Max("created_at"))
         .values_list("student", "last")

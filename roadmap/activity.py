@@ -49,7 +49,9 @@ def heatmap(student, today: date) -> Heatmap:
     """53 weeks of a student's activity, Monday-first columns ending with this week."""
     start = today - timedelta(days=today.weekday()) - timedelta(weeks=WEEKS - 1)
     counts = day_counts(
-        ProgressEvent.objects.for_student(student).filter(created_at__date__gte=start)
+        ProgressEvent.objects.for_student(student)
+        .by_the_student()
+        .filter(created_at__date__gte=start)
     )
     weeks = [
         [

@@ -3,7 +3,7 @@ and the append-only log of every change."""
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from .content import Item, Roadmap
@@ -139,6 +139,10 @@ class ProgressEventQuerySet(models.QuerySet):
 
     def of_roadmap(self, roadmap):
         return self.filter(item__milestone__stage__roadmap=roadmap)
+
+    def by_the_student(self):
+        """The student's own changes: a mentor's review is not the student's activity."""
+        return self.filter(actor_id=F("student_id"))
 
 
 class ProgressEvent(models.Model):

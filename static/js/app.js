@@ -30,6 +30,14 @@
     }
   });
 
+  // A 400 is a fragment that explains what was refused, swapped in place like any
+  // answer. With DEBUG on (make run), django-htmx's helper would replace the whole
+  // page with it; catching the event on its way down keeps it from that helper.
+  window.addEventListener("htmx:beforeOnLoad", function (event) {
+    var xhr = event.detail && event.detail.xhr;
+    if (xhr && xhr.status === 400) event.stopPropagation();
+  }, true);
+
   document.addEventListener("htmx:sendError", function (event) {
     resetForm(event);
     showProblem("Not saved: you seem to be offline. Nothing was changed; try again when connected.");

@@ -11,9 +11,11 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.cohorts import cohort_overview
 from accounts.models import Cohort, Membership, User
+from roadmap.activity import heatmap
 from roadmap.models import Enrollment, Item, Progress, ProgressEvent, Status
-from roadmap.services import follow_roadmap, progress_set
+from roadmap.services import follow_roadmap, progress_set, review_evidence
 from tests.factories import ItemFactory, RoadmapFactory, UserFactory, build_roadmap
 
 pytestmark = pytest.mark.django_db
@@ -539,3 +541,17 @@ def test_a_small_cohort_has_no_pager(client, cohort, student, mentor):
     client.force_login(mentor)
     response = client.get(reverse("accounts:cohort", args=[cohort.pk]))
     assert "Pages of students" not in response.text
+
+
+def test_a_mentors_review_is_not_the_students_activity(cohort, student, evidence, mentor):
+    long_ago = timezone.now() - timedelta(days=30)
+    ProgressEvent.objects.filter(student=student).update(created_at=long_ago)
+    review_evidence(progress=evidence, mentor=mentor, verified=True)
+    assert ProgressEvent.objects.filter(actor=mentor).exists()
+
+    overview = cohort_overview(cohort, today=timezone.localdate(), now=timezone.now())
+    (row,) = overview.rows
+    assert row.last_activity == long_ago
+    assert row.status == "inactive"
+    days = [day for week in heatmap(student, timezone.localdate()).weeks for day in week]
+    assert sum(day.count for day in days if day.day == timezone.localdate()) == 0

@@ -39,6 +39,25 @@ def test_a_failed_save_leaves_the_control_as_it_was_and_says_so(page, setup, fai
     assert not Progress.objects.exists()
 
 
+@pytest.mark.parametrize("debug", [False, True], ids=["production", "make run (DEBUG on)"])
+def test_refused_input_is_explained_on_the_item_and_the_page_stays(page, setup, settings, debug):
+    settings.DEBUG = debug  # DEBUG adds django-htmx's debug helper to every page
+    roadmap, student, item, counted = setup
+    sign_in(page, student)
+    page.goto(f"/roadmaps/{roadmap.slug}/checklist/")
+    page.click(f"#item-{item.pk} details summary")
+    page.fill(f"#item-{item.pk}-evidence", "javascript:alert(1)")
+    page.click(f"#item-{item.pk}-notes-save")
+    page.wait_for_selector(f"#item-{item.pk} .errorlist, #item-{item.pk} [role=alert]")
+    assert "http" in page.inner_text(f"#item-{item.pk}")
+    # The rest of the page is still there, styled, and still works.
+    assert page.is_visible(f"#item-{counted.pk}")
+    assert page.is_visible("header")
+    page.click(f"#item-{counted.pk}-plus1")
+    page.wait_for_selector(f"#item-{counted.pk} .counter__value strong:text-is('1')")
+    assert not Progress.objects.filter(item=item).exclude(evidence_url="").exists()
+
+
 def test_a_double_click_makes_one_change(page, setup):
     roadmap, student, _, counted = setup
     sign_in(page, student)
