@@ -1,5 +1,9 @@
-from django.contrib import admin
-from django.db.models import Count
+from django.contrib import admin, messages
+from django.contrib.admin.actions import delete_selected as django_delete_selected
+from django.contrib.admin.utils import unquote
+from django.db.models import Count, Q
+from django.shortcuts import redirect
+from django.urls import reverse
 
 from .models import (
     Enrollment,
@@ -12,6 +16,11 @@ from .models import (
     SkillCategory,
     Stage,
 )
+
+
+def _with_history(items):
+    """The items that some student has progress (or a logged change) on."""
+    return items.filter(Q(progress__isnull=False) | Q(events__isnull=False)).distinct()
 
 
 class StageInline(admin.TabularInline):
@@ -144,7 +153,7 @@ class ItemAdmin(admin.ModelAdmin):
     autocomplete_fields = ["milestone"]
     filter_horizontal = ["skills"]
     readonly_fields = ["created_at", "updated_at"]
-    actions = ["archive", "restore"]
+    actions = ["archive", "restore", "delete_selected"]
     fieldsets = [
         (None, {"fields": ["milestone", "title", "slug", "kind", "description", "link"]}),
         ("Plan", {"fields": ["order", "due_year", "due_semester", "optional", "archived"]}),
@@ -158,7 +167,33 @@ class ItemAdmin(admin.ModelAdmin):
         return obj.milestone.stage
 
     # Items students have progress on cannot be deleted (the database protects them);
-    # archiving takes them out of the plan and keeps every student's history.
+    # archiving takes them out of the plan and keeps every student's history. The
+    # admin says so plainly instead of Django's generic "cannot delete" page.
+    def delete_view(self, request, object_id, extra_context=None):
+        item = self.get_object(request, unquote(object_id))
+        if item is not None and _with_history(Item.objects.filter(pk=item.pk)).exists():
+            self.message_user(
+                request,
+                f"Students have progress on “{item}”, so it cannot be deleted. "
+                "Archive it instead: it leaves the roadmap and their progress is kept.",
+                messages.ERROR,
+            )
+            return redirect(reverse("admin:roadmap_item_change", args=[item.pk]))
+        return super().delete_view(request, object_id, extra_context)
+
+    @admin.action(permissions=["delete"], description="Delete selected items")
+    def delete_selected(self, request, queryset):
+        used = list(_with_history(queryset)[:6])
+        if used:
+            names = ", ".join(f"“{item}”" for item in used[:5]) + ("…" if len(used) > 5 else "")
+            self.message_user(
+                request,
+                f"Nothing deleted: students have progress on {names}. Archive those instead.",
+                messages.ERROR,
+            )
+            return None
+        return django_delete_selected(self, request, queryset)
+
     @admin.action(description="Archive selected items (keeps students' progress)")
     def archive(self, request, queryset):
         count = queryset.update(archived=True)

@@ -120,10 +120,35 @@ def test_admin_creates_a_user_with_a_usable_password(client, staff_user):
     assert user.check_password("a-long-enough-passphrase")
 
 
-def test_admin_cannot_delete_an_item_with_progress(client, staff_user, content):
+def test_admin_cannot_delete_an_item_with_progress_and_says_to_archive(client, staff_user, content):
     client.force_login(staff_user)
     url = reverse("admin:roadmap_item_delete", args=[content.pk])
-    page = client.get(url)
-    assert "Cannot delete item" in page.text
+    page = client.get(url, follow=True)
+    assert page.redirect_chain[-1][0] == reverse("admin:roadmap_item_change", args=[content.pk])
+    assert "Students have progress on" in page.text and "Archive it instead" in page.text
     client.post(url, {"post": "yes"})
     assert type(content).objects.filter(pk=content.pk).exists()
+
+
+def test_admin_bulk_delete_refuses_items_with_progress_and_deletes_unused_ones(
+    client, staff_user, content
+):
+    client.force_login(staff_user)
+    changelist = reverse("admin:roadmap_item_changelist")
+    unused = ItemFactory(milestone=content.milestone)
+    refused = client.post(
+        changelist,
+        {"action": "delete_selected", "_selected_action": [content.pk, unused.pk], "post": "yes"},
+        follow=True,
+    )
+    assert "Nothing deleted: students have progress on" in refused.text
+    assert type(content).objects.filter(pk__in=[content.pk, unused.pk]).count() == 2
+
+    confirm = client.post(
+        changelist, {"action": "delete_selected", "_selected_action": [unused.pk]}
+    )
+    assert "Are you sure" in confirm.text
+    client.post(
+        changelist, {"action": "delete_selected", "_selected_action": [unused.pk], "post": "yes"}
+    )
+    assert not type(content).objects.filter(pk=unused.pk).exists()
