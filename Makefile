@@ -53,7 +53,7 @@ $(STAMP): pyproject.toml
 
 setup: install ## Migrate, load the guide, create the demo accounts (safe to repeat)
 	$(BIN)/python manage.py migrate --no-input
-	$(BIN)/python manage.py loaddata machine-learning-engineer
+	$(BIN)/python manage.py load_guide
 	$(BIN)/python manage.py seed_demo
 
 lint: install ## Lint, format check and migration check, as CI runs them
