@@ -31,6 +31,13 @@ class BatchField(forms.TypedChoiceField):
 class SignInForm(AuthenticationForm):
     """Django's sign-in form, labelled for email addresses."""
 
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        # Django's own text says both fields may be case-sensitive; emails are not here.
+        "invalid_login": "That email and password do not match an account. "
+        "Check the password: it is case-sensitive (the email is not).",
+    }
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["username"].label = "Email"

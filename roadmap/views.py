@@ -8,6 +8,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
+from accounts.models import Cohort
+
 from . import activity, exports
 from .checklist import SHOW_CHOICES, checklist_context
 from .forms import ProgressForm
@@ -45,8 +47,11 @@ def follow(request, slug):
 
 @login_required
 def my_dashboard(request):
-    """The signed-in student's home: the dashboard of the first roadmap they follow."""
+    """The signed-in user's home: the dashboard of the first roadmap they follow, or
+    for a mentor who follows none, their cohorts."""
     enrollment = Enrollment.objects.for_student(request.user).select_related("roadmap").first()
+    if enrollment is None and Cohort.objects.visible_to(request.user).exists():
+        return redirect("accounts:cohorts")
     if enrollment is None:
         roadmaps = Roadmap.objects.published().with_counts()
         return render(request, "roadmap/choose_roadmap.html", {"roadmaps": roadmaps})

@@ -46,6 +46,7 @@ def test_repeated_failures_lock_that_email_from_that_address_with_429(client, ur
     locked = attempt(client, url, user.email, "wrong")
     assert locked.status_code == 429
     assert "Too many sign-in attempts" in locked.text
+    assert "paused for 15 minutes" in locked.text
     # Even the right password is refused while locked ...
     assert attempt(client, url, user.email, TEST_PASSWORD).status_code == 429
     assert SESSION_KEY not in client.session

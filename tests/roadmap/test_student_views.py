@@ -9,6 +9,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from accounts.models import Cohort
 from roadmap.models import Enrollment, Item, Progress, ProgressEvent, Status
 from roadmap.services import follow_roadmap, progress_set
 from tests.factories import ItemFactory, RoadmapFactory, UserFactory, build_roadmap
@@ -397,6 +398,18 @@ def test_my_dashboard_sends_to_the_followed_roadmap_or_offers_one(client, roadma
     follow_roadmap(newcomer, roadmap)
     response = client.get(reverse("roadmap:my_dashboard"))
     assert response["Location"] == dashboard_url(roadmap)
+
+
+def test_a_mentor_who_follows_no_roadmap_lands_on_their_cohorts(client, roadmap):
+    mentor = UserFactory(is_mentor=True, batch=None)
+    cohort = Cohort.objects.create(name="CSE ML club", roadmap=roadmap)
+    cohort.mentors.add(mentor)
+    client.force_login(mentor)
+    response = client.get(reverse("roadmap:my_dashboard"))
+    assert response["Location"] == reverse("accounts:cohorts")
+    # A mentor without cohorts yet is offered a roadmap like anyone else.
+    client.force_login(UserFactory(is_mentor=True, batch=None))
+    assert client.get(reverse("roadmap:my_dashboard")).status_code == 200
 
 
 def test_follow_needs_post_and_a_visible_roadmap(client, roadmap):
