@@ -133,6 +133,8 @@ def item_progress(request, pk):
         next=_safe_next(request, checklist_url),
         error=error,
         form=form if form.errors else None,
+        # After saving a note or evidence the panel stays open, so focus stays on its button.
+        notes_open="note" in request.POST or "evidence_url" in request.POST,
     )
     # Archived items are not in the outline; show the item as it stands.
     shown = next((i for i in context["items"] if i.pk == item.pk), None)

@@ -212,8 +212,14 @@ def review(request, pk, progress_pk):
         else:
             messages.success(request, f"Reviewed {progress.item.title} by {progress.student}.")
         return redirect("accounts:cohort_review", cohort.pk)
-    context = {"cohort": cohort, "entry": progress, "error": error, "reviewed": not error}
-    return render(request, "accounts/cohort_review.html#entry", context, status=status_code)
+    context = {
+        "cohort": cohort,
+        "entry": progress,
+        "error": error,
+        "reviewed": not error,
+        "waiting": Progress.objects.of_cohort(cohort).awaiting_review().count(),
+    }
+    return render(request, "accounts/cohort_review.html#entry_update", context, status=status_code)
 
 
 @login_required

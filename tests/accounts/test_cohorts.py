@@ -406,6 +406,8 @@ def test_verify_inline_and_the_student_sees_it(client, cohort, student, evidence
     assert response.status_code == 200
     assert response.text.lstrip().startswith(f'<li class="review-entry" id="review-{evidence.pk}"')
     assert "Verified." in response.text
+    # The queue's count updates in the same answer.
+    assert '<p id="review-waiting" role="status" hx-swap-oob="true">0 waiting.</p>' in response.text
     evidence.refresh_from_db()
     assert evidence.verified_by == mentor and evidence.trust == "verified"
     assert ProgressEvent.objects.filter(field="verification", actor=mentor).count() == 1

@@ -100,3 +100,19 @@ def test_focus_stays_on_the_control_after_a_swap(page, roadmap, student_factory)
     page.wait_for_timeout(300)
     assert ProgressEvent.objects.filter(item=item).count() == 1
     assert Progress.objects.get(item=item).status == Status.DONE
+
+
+def test_saving_a_note_keeps_its_panel_open_and_the_focus_on_save(page, roadmap, student_factory):
+    student = student_factory(batch=2025)
+    follow_roadmap(student, roadmap)
+    sign_in(page, student)
+    page.goto(f"/roadmaps/{roadmap.slug}/checklist/")
+    item = Item.objects.of_roadmap(roadmap).order_by("pk").first()
+    page.click(f"#item-{item.pk} details summary")
+    page.fill(f"#item-{item.pk}-note", "Chapter 3 done")
+    page.focus(f"#item-{item.pk}-notes-save")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#live-status:has-text('Saved')", state="attached")
+    assert page.evaluate(f"document.querySelector('#item-{item.pk} details').open")
+    assert page.evaluate("document.activeElement.id") == f"item-{item.pk}-notes-save"
+    assert Progress.objects.get(item=item).note == "Chapter 3 done"
