@@ -107,11 +107,11 @@ def item_progress(request, pk):
         pk=pk,
     )
     form = ProgressForm(request.POST, item=item)
-    error = None
+    error, saved = None, None
     status_code = 200
     if form.is_valid():
         try:
-            progress_set(
+            saved = progress_set(
                 student=request.user,
                 item=item,
                 version=form.cleaned_data["version"],
@@ -125,6 +125,8 @@ def item_progress(request, pk):
     roadmap = item.milestone.stage.roadmap
     checklist_url = reverse("roadmap:checklist", args=[roadmap.slug])
     if status_code == 200 and not request.htmx:
+        # Said in words, because a filter (Remaining, Done) may hide the item now.
+        messages.success(request, f"Saved: {item.title}, {saved.get_status_display().lower()}.")
         return redirect(f"{_safe_next(request, checklist_url)}#item-{item.pk}")
 
     roadmap = Roadmap.objects.with_outline().get(pk=roadmap.pk)

@@ -178,6 +178,9 @@ def test_plain_post_keeps_the_checklist_filter_and_ignores_foreign_next(signed_i
     back = f"{checklist_url(roadmap)}?show=remaining"
     response = signed_in.post(progress_url(item), {"status": "done", "next": back})
     assert response["Location"] == f"{back}#item-{item.pk}"
+    # The item is now filtered out of that page, so the page says what was saved.
+    page = signed_in.get(response["Location"])
+    assert f"Saved: {item.title}, done." in page.text
     response = signed_in.post(
         progress_url(item), {"status": "skipped", "next": "https://evil.example.com/"}
     )
