@@ -1,5 +1,6 @@
 // Waypoint works without JavaScript; this file only tells the user when an htmx
-// request fails (server error, network drop), so a change is never lost silently.
+// request fails (server error, network drop), so a change is never lost silently,
+// and keeps answers that explain refused input in their place.
 (function () {
   "use strict";
 
