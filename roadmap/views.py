@@ -135,7 +135,8 @@ def item_progress(request, pk):
         next=_safe_next(request, checklist_url),
         error=error,
         form=form if form.errors else None,
-        # After saving a note or evidence the panel stays open, so focus stays on its button.
+        # After a note or evidence is sent the panel stays open: to show what was wrong
+        # with it, or to keep the focus on its Save button.
         notes_open="note" in request.POST or "evidence_url" in request.POST,
     )
     # Archived items are not in the outline; show the item as it stands.

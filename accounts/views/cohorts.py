@@ -168,15 +168,20 @@ def cohort_student(request, pk, student_pk):
     return render(request, "accounts/cohort_student.html", context)
 
 
-@login_required
-def cohort_review(request, pk):
-    cohort = _cohort(request, pk)
-    queue = (
+def _review_queue(cohort):
+    """Evidence of the cohort's students waiting for a mentor, oldest first."""
+    return (
         Progress.objects.of_cohort(cohort)
         .awaiting_review()
         .select_related("student", "item")
         .order_by("evidence_added_at", "pk")
     )
+
+
+@login_required
+def cohort_review(request, pk):
+    cohort = _cohort(request, pk)
+    queue = _review_queue(cohort)
     # The oldest first, a page at a time: reviewing clears the way for the next ones.
     return render(
         request,
@@ -217,7 +222,7 @@ def review(request, pk, progress_pk):
         "entry": progress,
         "error": error,
         "reviewed": not error,
-        "waiting": Progress.objects.of_cohort(cohort).awaiting_review().count(),
+        "waiting": _review_queue(cohort).count(),
     }
     return render(request, "accounts/cohort_review.html#entry_update", context, status=status_code)
 
