@@ -10,18 +10,42 @@ from django.conf import settings
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
-def start_django(code="print('started')", **env):
-    """Set Django up in a fresh interpreter with exactly these variables, then run code."""
-    own = ("DJANGO_", "DATABASE_", "REDIS_")
+def fresh_process(*args, **env):
+    """Run Python in a fresh interpreter with exactly these of our variables set."""
+    own = ("DJANGO_", "DATABASE_", "REDIS_", "WAYPOINT_")
     clean = {k: v for k, v in os.environ.items() if not k.startswith(own)}
     return subprocess.run(
-        [sys.executable, "-c", f"import django; django.setup()\n{code}"],
+        [sys.executable, *args],
         cwd=BASE_DIR,
         env={**clean, "DJANGO_SETTINGS_MODULE": "config.settings", **env},
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=120,
     )
+
+
+def start_django(code="print('started')", **env):
+    """Set Django up in a fresh interpreter with exactly these variables, then run code."""
+    return fresh_process("-c", f"import django; django.setup()\n{code}", **env)
+
+
+def test_deploy_check_passes_with_production_settings():
+    # The database under test (PostgreSQL in CI's second run) is checked too.
+    database = {"DATABASE_URL": os.environ["DATABASE_URL"]} if "DATABASE_URL" in os.environ else {}
+    result = fresh_process(
+        "manage.py",
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        DJANGO_DEBUG="0",
+        DJANGO_SECRET_KEY="p4$-" + "x7Qm2Lz9" * 8,
+        DJANGO_ALLOWED_HOSTS="waypoint.example.org",
+        DJANGO_EMAIL_HOST="smtp.example.org",
+        **database,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
 
 
 def test_production_mode_without_a_secret_key_stops_with_a_clear_message():

@@ -84,12 +84,18 @@ def test_sign_up_tick_off_and_every_figure_follows_without_a_reload(page, roadma
     assert Progress.objects.filter(student=student).count() == 4
 
 
-def test_focus_stays_on_the_control_after_a_swap(page, roadmap, student_factory):
+@pytest.fixture
+def item_on_checklist(page, roadmap, student_factory):
+    """A student signed in on their checklist; the roadmap's first item."""
     student = student_factory(batch=2025)
     follow_roadmap(student, roadmap)
     sign_in(page, student)
     page.goto(f"/roadmaps/{roadmap.slug}/checklist/")
-    item = Item.objects.of_roadmap(roadmap).order_by("pk").first()
+    return Item.objects.of_roadmap(roadmap).order_by("pk").first()
+
+
+def test_focus_stays_on_the_control_after_a_swap(page, item_on_checklist):
+    item = item_on_checklist
     page.focus(f"#item-{item.pk}-status-in_progress")
     page.keyboard.press("Tab")  # keyboard reaches the next option
     assert page.evaluate("document.activeElement.id") == f"item-{item.pk}-status-done"
@@ -102,12 +108,8 @@ def test_focus_stays_on_the_control_after_a_swap(page, roadmap, student_factory)
     assert Progress.objects.get(item=item).status == Status.DONE
 
 
-def test_saving_a_note_keeps_its_panel_open_and_the_focus_on_save(page, roadmap, student_factory):
-    student = student_factory(batch=2025)
-    follow_roadmap(student, roadmap)
-    sign_in(page, student)
-    page.goto(f"/roadmaps/{roadmap.slug}/checklist/")
-    item = Item.objects.of_roadmap(roadmap).order_by("pk").first()
+def test_saving_a_note_keeps_its_panel_open_and_the_focus_on_save(page, item_on_checklist):
+    item = item_on_checklist
     page.click(f"#item-{item.pk} details summary")
     page.fill(f"#item-{item.pk}-note", "Chapter 3 done")
     page.focus(f"#item-{item.pk}-notes-save")
