@@ -72,6 +72,11 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Ours (config/http.py): refuse NUL bytes, send signed-out htmx requests to sign-in,
+    # keep private answers out of every cache.
+    "config.http.UnstorableInputMiddleware",
+    "config.http.SignInAgainMiddleware",
+    "config.http.PrivatePagesMiddleware",
     # Last, as django-axes asks: it turns a locked-out sign-in into a 429 page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -227,6 +232,8 @@ SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD", not DEBUG)
 # set DJANGO_TRUST_X_FORWARDED_PROTO=1 (only if the proxy always overwrites it).
 if env_bool("DJANGO_TRUST_X_FORWARDED_PROTO", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# A stale form (signed out, or in again, in another tab) is told to reload, in our words.
+CSRF_FAILURE_VIEW = "config.http.csrf_failure"
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", "")
 X_FRAME_OPTIONS = "DENY"
 SECURE_REFERRER_POLICY = "same-origin"

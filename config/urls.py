@@ -15,3 +15,8 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("admin/", admin.site.urls),
 ]
+
+handler400 = "config.http.bad_request"
+handler403 = "config.http.permission_denied"
+handler404 = "config.http.page_not_found"
+handler500 = "config.http.server_error"
