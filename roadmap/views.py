@@ -5,6 +5,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
@@ -86,14 +87,21 @@ def checklist(request, slug):
 
 
 def _safe_next(request, default):
+    """The page the form was on (its ``next`` field, without any #fragment), or
+    ``default`` when that is missing or points off the site."""
     candidate = request.POST.get("next", "")
     if candidate and url_has_allowed_host_and_scheme(
         candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
-        return candidate
+        return candidate.split("#")[0]
     return default
 
 
+# What a person typed; kept on the item when their change is refused.
+TYPED_FIELDS = ["count", "note", "evidence_url"]
+
+
+@sensitive_post_parameters("note")
 @login_required
 @require_POST
 def item_progress(request, pk):
@@ -101,6 +109,8 @@ def item_progress(request, pk):
 
     htmx gets the item fragment back with every progress figure of the page
     swapped out of band; without JavaScript the browser is sent back to the item.
+    A refused change (400 bad input, 409 changed elsewhere) comes back with what the
+    student typed still in its field, beside the saved version.
     """
     item = get_object_or_404(
         Item.objects.followed_by(request.user).select_related("milestone__stage__roadmap"),
@@ -123,18 +133,21 @@ def item_progress(request, pk):
         status_code = 400
 
     roadmap = item.milestone.stage.roadmap
-    checklist_url = reverse("roadmap:checklist", args=[roadmap.slug])
+    page = _safe_next(request, reverse("roadmap:checklist", args=[roadmap.slug]))
     if status_code == 200 and not request.htmx:
         # Said in words, because a filter (Remaining, Done) may hide the item now.
         messages.success(request, f"Saved: {item.title}, {saved.get_status_display().lower()}.")
-        return redirect(f"{_safe_next(request, checklist_url)}#item-{item.pk}")
+        return redirect(f"{page}#item-{item.pk}")
 
     roadmap = Roadmap.objects.with_outline().get(pk=roadmap.pk)
     context = checklist_context(request.user, roadmap)
     context.update(
-        next=_safe_next(request, checklist_url),
+        next=page,
         error=error,
         form=form if form.errors else None,
+        typed={name: request.POST[name] for name in TYPED_FIELDS if name in request.POST}
+        if status_code != 200
+        else {},
         # After a note or evidence is sent the panel stays open: to show what was wrong
         # with it, or to keep the focus on its Save button.
         notes_open="note" in request.POST or "evidence_url" in request.POST,
