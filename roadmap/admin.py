@@ -256,8 +256,12 @@ class EnrollmentAdmin(admin.ModelAdmin):
 @admin.register(Progress)
 class ProgressAdmin(admin.ModelAdmin):
     """Progress is written by students through the site; the admin looks, and may
-    correct a verification, but never rewrites history (events stay as logged)."""
+    correct a verification, but never rewrites history (events stay as logged).
 
+    The private note is the student's alone (PRODUCT.md, Privacy): it is not shown,
+    searched or exported here."""
+
+    exclude = ["note"]
     list_display = ["student", "item", "status", "count", "trust", "updated_at"]
     list_filter = ["status", ("item__milestone__stage__roadmap", admin.RelatedOnlyFieldListFilter)]
     list_select_related = ["student", "item"]
@@ -267,7 +271,6 @@ class ProgressAdmin(admin.ModelAdmin):
         "item",
         "status",
         "count",
-        "note",
         "evidence_url",
         "evidence_added_at",
         "version",

@@ -1,0 +1,87 @@
+"""A note is the student's alone, as the checklist says ("only you see it"): not in
+the admin, not on a mentor's page or download, not in an error report."""
+
+import logging
+
+import pytest
+from django.urls import reverse
+from django.views.debug import ExceptionReporter
+
+from accounts.models import Cohort, Membership
+from roadmap.models import Item, Progress
+from roadmap.services import follow_roadmap, progress_set
+from tests.factories import UserFactory, build_roadmap
+
+pytestmark = pytest.mark.django_db
+
+NOTE = "my secret plan for the internship"
+
+
+@pytest.fixture
+def progress():
+    roadmap = build_roadmap(items=2, slug="ml")
+    student = UserFactory()
+    follow_roadmap(student, roadmap)
+    item = Item.objects.of_roadmap(roadmap).order_by("pk").first()
+    return progress_set(student=student, item=item, status="done", note=NOTE)
+
+
+def test_the_checklist_tells_the_student_who_sees_a_note(client, progress):
+    client.force_login(progress.student)
+    page = client.get(reverse("roadmap:checklist", args=["ml"]))
+    assert "only you see it" in page.text
+    assert NOTE in page.text
+
+
+def test_admins_never_see_or_search_notes(client, staff_user, progress):
+    client.force_login(staff_user)
+    change = client.get(reverse("admin:roadmap_progress_change", args=[progress.pk]))
+    assert change.status_code == 200
+    assert NOTE not in change.text
+    assert 'name="note"' not in change.text
+    listing = client.get(reverse("admin:roadmap_progress_changelist"), {"q": "secret plan"})
+    assert listing.status_code == 200
+    assert "0 progress" in listing.text
+    user_page = client.get(reverse("admin:accounts_user_delete", args=[progress.student.pk]))
+    assert NOTE not in user_page.text
+
+
+def test_mentors_never_see_notes_on_any_page_or_download(client, progress):
+    mentor = UserFactory(is_mentor=True)
+    cohort = Cohort.objects.create(name="Club", roadmap=progress.item.milestone.stage.roadmap)
+    cohort.mentors.add(mentor)
+    Membership.objects.create(cohort=cohort, student=progress.student)
+    client.force_login(mentor)
+    for name, args in [
+        ("accounts:cohort", [cohort.pk]),
+        ("accounts:cohort_grid", [cohort.pk]),
+        ("accounts:cohort_export", [cohort.pk]),
+        ("accounts:cohort_review", [cohort.pk]),
+        ("accounts:cohort_student", [cohort.pk, progress.student.pk]),
+    ]:
+        response = client.get(reverse(name, args=args))
+        assert response.status_code == 200, name
+        assert NOTE not in response.content.decode(), name
+
+
+def test_an_error_report_hides_the_note(client, progress, monkeypatch, caplog, settings):
+    settings.DEBUG = False
+
+    def fail(**kwargs):
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr("roadmap.views.progress_set", fail)  # inject a fault
+    client.force_login(progress.student)
+    client.raise_request_exception = False
+    with caplog.at_level(logging.ERROR, logger="django.request"):
+        response = client.post(
+            reverse("roadmap:item_progress", args=[progress.item.pk]),
+            {"note": "typed secret words", "version": str(progress.version)},
+        )
+    assert response.status_code == 500
+    record = next(r for r in caplog.records if r.name == "django.request")
+    report = ExceptionReporter(record.request, *record.exc_info).get_traceback_text()
+    assert "typed secret words" not in report
+    assert "note" in report  # the field is named, its value starred out
+    assert "typed secret words" not in caplog.text
+    assert Progress.objects.get().note == NOTE
