@@ -1,8 +1,18 @@
-// Waypoint works without JavaScript; this file only tells the user when an htmx
-// request fails (server error, network drop), so a change is never lost silently,
-// and keeps answers that explain refused input in their place.
+// Waypoint works without JavaScript; this file makes the htmx forms honest on a slow or
+// patchy connection:
+// - a change being sent shows on its item ("Saving…", aria-busy) until it lands;
+// - taps made meanwhile wait their turn and are sent, in order, against the item as the
+//   server last showed it, or are reported as not sent: never dropped silently;
+// - a failure says so in the problem box (the server's own words when it sent some),
+//   keeping whatever was typed in the form;
+// - typed text survives being sent to sign-in, and a page restored by Back or Forward
+//   is reloaded, so it never shows progress as it was minutes ago.
 (function () {
   "use strict";
+
+  var queues = {}; // item id -> taps waiting for the change in flight: [{button, fields}]
+  var ready = {}; // item id -> its change landed; send the next tap once the item is live
+  var DRAFTS = "waypoint-drafts";
 
   function showProblem(text) {
     var box = document.getElementById("problem");
@@ -10,42 +20,189 @@
     box.textContent = text;
     box.hidden = false;
     clearTimeout(showProblem.timer);
-    showProblem.timer = setTimeout(function () { box.hidden = true; }, 8000);
+    showProblem.timer = setTimeout(function () { box.hidden = true; }, 10000);
   }
 
-  function resetForm(event) {
-    // Put typed-in values back to what the server last confirmed.
-    var form = event.detail && event.detail.elt && event.detail.elt.closest("form");
-    if (form) form.reset();
+  function plainText(xhr) {
+    var type = xhr && xhr.getResponseHeader("Content-Type") || "";
+    return type.indexOf("text/plain") === 0 ? xhr.responseText : "";
   }
+
+  // Scope of a request: the element it swaps (an item, a review entry), which has an id.
+  function scopeOf(detail) {
+    var target = detail && detail.target;
+    return target && target.id ? target : null;
+  }
+
+  function typedFields(form) {
+    var fields = {};
+    Array.prototype.forEach.call(form.elements, function (field) {
+      if (field.name && (field.tagName === "TEXTAREA" || /^(text|url|number|email)$/.test(field.type))) {
+        fields[field.name] = field.value;
+      }
+    });
+    return fields;
+  }
+
+  function setPending(scope, pending) {
+    var note = scope.querySelector(":scope > .pending-note");
+    if (!pending) {
+      scope.removeAttribute("aria-busy");
+      if (note) note.remove();
+      return;
+    }
+    scope.setAttribute("aria-busy", "true");
+    if (!note) {
+      note = document.createElement("p");
+      note.className = "pending-note";
+      scope.insertBefore(note, scope.firstChild);
+    }
+    var waiting = (queues[scope.id] || []).length;
+    note.textContent = "Saving…" + (waiting ? " (" + waiting + " more change" + (waiting > 1 ? "s" : "") + " waiting)" : "");
+  }
+
+  function dropQueue(id, why) {
+    var waiting = (queues[id] || []).length;
+    delete queues[id];
+    if (waiting) {
+      showProblem(why + " " + waiting + " later tap" + (waiting > 1 ? "s were" : " was") + " not sent; look at the item and try again.");
+    }
+  }
+
+  // A tap while the item's change is in flight waits its turn (capture phase: before htmx).
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    var scope = form.closest && form.closest("[aria-busy=true][id]");
+    if (!scope || !form.hasAttribute("hx-post")) return;
+    event.preventDefault();
+    event.stopPropagation();
+    (queues[scope.id] = queues[scope.id] || []).push({
+      button: event.submitter ? event.submitter.id : "",
+      fields: typedFields(form),
+    });
+    setPending(scope, true);
+  }, true);
+
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var scope = scopeOf(event.detail);
+    if (scope) setPending(scope, true);
+  });
+
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var scope = scopeOf(event.detail);
+    if (!scope) return;
+    var id = scope.id;
+    var current = document.getElementById(id); // the swapped-in item, or the same one
+    var xhr = event.detail.xhr;
+    var landed = xhr && xhr.status >= 200 && xhr.status < 300 && !xhr.getResponseHeader("HX-Redirect");
+    if (landed && current && (queues[id] || []).length) {
+      // Still busy: the next tap is sent once the new item is live (htmx:load).
+      setPending(current, true);
+      ready[id] = true;
+      return;
+    }
+    if (current) setPending(current, false);
+    if ((queues[id] || []).length) dropQueue(id, "The change before them was not saved, so");
+  });
+
+  document.addEventListener("htmx:load", function (event) {
+    var id = event.target.id;
+    if (!id || !ready[id]) return;
+    delete ready[id];
+    var next = queues[id].shift();
+    var button = next.button && document.getElementById(next.button);
+    if (!button || !button.form || !event.target.contains(button)) {
+      queues[id].unshift(next);
+      dropQueue(id, "That control is no longer there, so");
+      return;
+    }
+    Object.keys(next.fields).forEach(function (name) {
+      var field = button.form.elements[name];
+      if (field && field.type !== "hidden") field.value = next.fields[name];
+    });
+    setPending(event.target, false); // so that this tap goes out rather than waiting
+    button.click(); // a click, not requestSubmit(): htmx sends the button it saw clicked
+  });
+
+  // Errors: the server's words when it sent some (text/plain), else ours. With DEBUG on
+  // (make run), django-htmx's helper would replace the whole page with the error body;
+  // catching the event on its way down keeps it from that helper. 400 and 409 answers
+  // are fragments explaining what was refused, swapped in place (htmx-config in base.html).
+  window.addEventListener("htmx:beforeOnLoad", function (event) {
+    var xhr = event.detail && event.detail.xhr;
+    if (!xhr || xhr.status < 400) return;
+    event.stopPropagation();
+    var text = plainText(xhr);
+    if (text) showProblem("Not saved: " + text);
+  }, true);
 
   document.addEventListener("htmx:responseError", function (event) {
-    resetForm(event);
-    var status = event.detail.xhr ? event.detail.xhr.status : 0;
+    var xhr = event.detail.xhr;
+    if (plainText(xhr)) return; // already shown in the server's words
+    var status = xhr ? xhr.status : 0;
     if (status === 403) {
-      showProblem("Not saved: your session has expired. Reload the page and sign in again.");
+      showProblem("Not saved: this page is out of date. Reload the page and try again.");
     } else if (status === 404) {
-      showProblem("Not saved: this item is no longer on your roadmap. Reload the page.");
+      showProblem("Not saved: this is no longer on your roadmap. Reload the page.");
     } else {
       showProblem("Not saved: the server had a problem. Nothing was changed; please try again.");
     }
   });
 
-  // A 400 is a fragment that explains what was refused, swapped in place like any
-  // answer. With DEBUG on (make run), django-htmx's helper would replace the whole
-  // page with it; catching the event on its way down keeps it from that helper.
-  window.addEventListener("htmx:beforeOnLoad", function (event) {
-    var xhr = event.detail && event.detail.xhr;
-    if (xhr && xhr.status === 400) event.stopPropagation();
-  }, true);
-
-  document.addEventListener("htmx:sendError", function (event) {
-    resetForm(event);
+  document.addEventListener("htmx:sendError", function () {
     showProblem("Not saved: you seem to be offline. Nothing was changed; try again when connected.");
   });
+
+  // Sent to sign-in (HX-Redirect): keep what was typed in this page's forms, to put back
+  // when the person returns to it. Not saved on the server until they save it.
+  function saveDrafts() {
+    var drafts = {};
+    document.querySelectorAll("form[hx-post] textarea[id], form[hx-post] input[id]").forEach(function (field) {
+      if (/^(text|url|number|textarea)$/.test(field.type) && field.value !== field.defaultValue) {
+        drafts[field.id] = field.value;
+      }
+    });
+    if (Object.keys(drafts).length) {
+      sessionStorage.setItem(DRAFTS, JSON.stringify({ page: location.pathname, fields: drafts }));
+    }
+  }
+
+  document.addEventListener("htmx:beforeOnLoad", function (event) {
+    var xhr = event.detail && event.detail.xhr;
+    if (xhr && xhr.status < 400 && xhr.getResponseHeader("HX-Redirect")) saveDrafts();
+  });
+
+  function restoreDrafts() {
+    var saved;
+    try { saved = JSON.parse(sessionStorage.getItem(DRAFTS) || "null"); } catch (e) { saved = null; }
+    if (!saved || saved.page !== location.pathname) return;
+    sessionStorage.removeItem(DRAFTS);
+    var restored = 0;
+    Object.keys(saved.fields).forEach(function (id) {
+      var field = document.getElementById(id);
+      if (!field) return;
+      field.value = saved.fields[id];
+      var details = field.closest("details");
+      if (details) details.open = true;
+      restored += 1;
+    });
+    if (restored) showProblem("What you typed before signing in is back in its field. It is not saved yet: press Save.");
+  }
 
   document.addEventListener("htmx:afterSwap", function () {
     var box = document.getElementById("problem");
     if (box) box.hidden = true;
   });
+
+  // Back and Forward may show a page from the browser's memory; a private page is loaded
+  // again so that it shows progress as it is now.
+  window.addEventListener("pageshow", function (event) {
+    if (event.persisted && document.body.hasAttribute("data-private")) location.reload();
+  });
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", restoreDrafts);
+  } else {
+    restoreDrafts();
+  }
 })();
