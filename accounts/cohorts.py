@@ -77,9 +77,18 @@ class CohortOverview:
         return stuck[:limit]
 
 
-def pace_status(summary: RoadmapProgress, last_activity, now) -> str:
+def pace_status(
+    summary: RoadmapProgress, last_activity: datetime | None, now: datetime, *, joined_at: datetime
+) -> str:
+    """ON_TRACK, BEHIND or INACTIVE, as the mentor's pages show a student's pace.
+
+    Inactive: both the last activity and the joining are older than
+    ``WAYPOINT_INACTIVE_DAYS`` (PRODUCT.md), so a new joiner is not inactive on day one.
+    Behind: the same verdict the student's own pages show (``Pace.on_track``).
+    """
     inactive_since = now - timedelta(days=settings.WAYPOINT_INACTIVE_DAYS)
-    if last_activity is None or last_activity < inactive_since:
+    latest = max(last_activity, joined_at) if last_activity else joined_at
+    if latest < inactive_since:
         return INACTIVE
     if summary.pace is not None and not summary.pace.on_track:
         return BEHIND
@@ -137,7 +146,7 @@ def cohort_overview(cohort: Cohort, *, today: date, now: datetime) -> CohortOver
                 summary=summary,
                 last_activity=last,
                 pending_reviews=pending.get(student.pk, 0),
-                status=pace_status(summary, last, now),
+                status=pace_status(summary, last, now, joined_at=membership.joined_at),
                 stage_tallies=[summary.by_stage.get(stage.pk) for stage in stages],
             )
         )

@@ -274,9 +274,9 @@ def test_pace_status_on_track_behind_and_inactive(client, cohort, mentor, settin
     progress_set(student=late, item=items[0], status=Status.DONE)
     quiet = join(cohort, UserFactory(name="Quiet", batch=2025))
     progress_set(student=quiet, item=items[0], status=Status.DONE)
-    ProgressEvent.objects.filter(student=quiet).update(
-        created_at=timezone.now() - timedelta(days=settings.WAYPOINT_INACTIVE_DAYS + 1)
-    )
+    long_ago = timezone.now() - timedelta(days=settings.WAYPOINT_INACTIVE_DAYS + 1)
+    ProgressEvent.objects.filter(student=quiet).update(created_at=long_ago)
+    Membership.objects.filter(student=quiet).update(joined_at=long_ago)
     client.force_login(mentor)
     text = client.get(cohort.get_absolute_url()).text
 
@@ -550,6 +550,7 @@ def test_a_small_cohort_has_no_pager(client, cohort, student, mentor):
 def test_a_mentors_review_is_not_the_students_activity(cohort, student, evidence, mentor):
     long_ago = timezone.now() - timedelta(days=30)
     ProgressEvent.objects.filter(student=student).update(created_at=long_ago)
+    Membership.objects.filter(student=student).update(joined_at=long_ago)
     review_evidence(progress=evidence, mentor=mentor, verified=True)
     assert ProgressEvent.objects.filter(actor=mentor).exists()
 
