@@ -98,12 +98,8 @@ def pace_status(
 def cohort_overview(cohort: Cohort, *, today: date, now: datetime) -> CohortOverview:
     roadmap = cohort.roadmap
     memberships = list(cohort.memberships.select_related("student"))
-    items = list(
-        Item.objects.active()
-        .of_roadmap(roadmap)
-        .select_related("milestone__stage")
-        .order_by("milestone__stage__order", "milestone__order", "order", "pk")
-    )
+    table = ItemTable(Item.objects.of_roadmap(roadmap).outline())
+    items = table.items
     # Plain tuples, not model instances: a 500-student cohort has tens of thousands.
     # The active items' ids stand for "this roadmap, not archived" without three joins;
     # rows that count for nothing (not started, no count) are left in the database.
@@ -132,8 +128,7 @@ def cohort_overview(cohort: Cohort, *, today: date, now: datetime) -> CohortOver
         .values_list("student", "last")
         .order_by()
     )
-    stages = list(roadmap.stages.all())
-    table = ItemTable(items)
+    stages = table.stages
     rows = []
     for membership in memberships:
         student = membership.student
@@ -153,11 +148,7 @@ def cohort_overview(cohort: Cohort, *, today: date, now: datetime) -> CohortOver
     return CohortOverview(
         cohort=cohort,
         stages=stages,
-        milestones=list(
-            Milestone.objects.filter(stage__roadmap=roadmap)
-            .select_related("stage")
-            .order_by("stage__order", "order", "pk")
-        ),
+        milestones=table.milestones,
         items=items,
         rows=rows,
         progress_by_student=progress_by_student,

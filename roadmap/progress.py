@@ -150,12 +150,30 @@ class RoadmapProgress:
         return self.overall.total > 0 and self.overall.complete == self.overall.total
 
 
+def outline_groups(items: Iterable[Item]) -> tuple[list, list]:
+    """(stages, milestones) the given items belong to, in roadmap order: the one source
+    of the rows and columns figures show, so a stage or milestone whose items are all
+    archived is in none of them. ``items`` as ``Item.objects.outline()`` loads them."""
+    stages, milestones = {}, {}
+    for item in items:
+        milestones.setdefault(item.milestone_id, item.milestone)
+        stages.setdefault(item.milestone.stage_id, item.milestone.stage)
+    return list(stages.values()), list(milestones.values())
+
+
+def outline_skills(items: Iterable[Item]) -> list:
+    """The skills the given items teach, in catalogue order (category, then skill).
+    ``items`` with ``skills__category`` loaded, as ``Item.objects.outline()`` does."""
+    skills = {skill.pk: skill for item in items for skill in item.skills.all()}
+    return sorted(skills.values(), key=lambda s: (s.category.order, s.category_id, s.order, s.pk))
+
+
 class ItemTable:
     """A roadmap's active items, prepared once to summarize one student or a whole cohort.
 
-    ``items`` come with ``milestone.stage`` loaded. The groups (stage, milestone, kind)
-    are lists of positions, so each student costs a few list passes, not a loop of
-    attribute look-ups per item.
+    ``items`` as ``Item.objects.outline()`` loads them. The groups (stage, milestone,
+    kind) are lists of positions, so each student costs a few list passes, not a loop
+    of attribute look-ups per item.
     """
 
     def __init__(self, items: Iterable[Item]):
@@ -165,6 +183,7 @@ class ItemTable:
         self.due_terms = [item.due_term for item in self.items]
         self.required = [i for i, item in enumerate(self.items) if not item.optional]
         self.optional = [i for i, item in enumerate(self.items) if item.optional]
+        self.stages, self.milestones = outline_groups(self.items)
         self.by_stage = defaultdict(list)
         self.by_milestone = defaultdict(list)
         self.by_kind = defaultdict(list)
@@ -277,12 +296,15 @@ class CategoryCoverage:
         return percent(self.practised, len(self.skills))
 
 
-def skill_coverage(skills, items: Iterable[Item], progress_by_item) -> list[CategoryCoverage]:
+def skill_coverage(items: Iterable[Item], progress_by_item) -> list[CategoryCoverage]:
     """Per category of the Required Skills: which skills the student has practised.
 
-    A skill counts as practised once an item that teaches it is fully done.
-    ``skills`` come with ``category`` loaded; ``items`` with ``skills`` prefetched.
+    The skills are those the roadmap's active ``items`` teach (a skill only archived
+    items taught is no longer asked for); one counts as practised once an item that
+    teaches it is fully done. ``items`` as ``Item.objects.outline()`` loads them.
     """
+    items = list(items)
+    skills = outline_skills(items)
     practised = {
         skill.pk
         for item in items

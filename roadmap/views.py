@@ -13,8 +13,8 @@ from accounts.models import Cohort
 from . import activity, exports
 from .checklist import SHOW_CHOICES, checklist_context
 from .forms import ProgressForm
-from .models import Enrollment, Item, Kind, Progress, ProgressEvent, Roadmap, Skill
-from .progress import next_up, skill_coverage, summarize
+from .models import Enrollment, Item, Kind, Progress, ProgressEvent, Roadmap
+from .progress import ItemTable, next_up, skill_coverage
 from .services import ProgressRefused, follow_roadmap, progress_set
 
 
@@ -157,36 +157,25 @@ def dashboard(request, slug):
         return redirect_response
     student = request.user
     today = timezone.localdate()
-    items = list(
-        Item.objects.active()
-        .of_roadmap(roadmap)
-        .for_progress()
-        .order_by("milestone__stage__order", "milestone__order", "order", "pk")
-    )
+    table = ItemTable(Item.objects.of_roadmap(roadmap).outline())
     progress_by_item = Progress.objects.for_student(student).of_roadmap(roadmap).by_item()
-    summary = summarize(items, progress_by_item, batch=student.batch, today=today)
-    stages = list(roadmap.stages.all())
-    for stage in stages:
+    summary = table.summarize(progress_by_item, batch=student.batch, today=today)
+    for stage in table.stages:
         stage.tally = summary.by_stage[stage.pk]
     kinds = [
         (label, summary.by_kind[value]) for value, label in Kind.choices if value in summary.by_kind
     ]
-    skills = Skill.objects.filter(items__milestone__stage__roadmap=roadmap).distinct()
     context = {
         "roadmap": roadmap,
         "summary": summary,
-        "stages": stages,
+        "stages": table.stages,
         "kinds": kinds,
-        "next_up": next_up(items, progress_by_item),
+        "next_up": next_up(table.items, progress_by_item),
         "recent": ProgressEvent.objects.for_student(student)
         .of_roadmap(roadmap)
         .select_related("item")[:8],
         "heatmap": activity.heatmap(student, today),
-        "coverage": skill_coverage(
-            skills.select_related("category").order_by("category__order", "order", "pk"),
-            items,
-            progress_by_item,
-        ),
+        "coverage": skill_coverage(table.items, progress_by_item),
     }
     return render(request, "roadmap/dashboard.html", context)
 

@@ -48,7 +48,7 @@ def skipped(roadmap, student):
 
 
 def items_of(roadmap):
-    return list(Item.objects.of_roadmap(roadmap).for_progress())
+    return list(Item.objects.of_roadmap(roadmap).outline())
 
 
 def progress_of(student):
