@@ -49,7 +49,12 @@ def follow(request, slug):
 def my_dashboard(request):
     """The signed-in user's home: the dashboard of the first roadmap they follow, or
     for a mentor who follows none, their cohorts."""
-    enrollment = Enrollment.objects.for_student(request.user).select_related("roadmap").first()
+    enrollment = (
+        Enrollment.objects.for_student(request.user)
+        .filter(roadmap__in=Roadmap.objects.visible_to(request.user))
+        .select_related("roadmap")
+        .first()
+    )
     if enrollment is None and Cohort.objects.visible_to(request.user).exists():
         return redirect("accounts:cohorts")
     if enrollment is None:

@@ -274,9 +274,16 @@ class ItemQuerySet(models.QuerySet):
     def of_roadmap(self, roadmap):
         return self.filter(milestone__stage__roadmap=roadmap)
 
+    def visible_to(self, user):
+        """Items of the roadmaps ``user`` may see (``Roadmap.objects.visible_to``): the
+        one rule for reading and writing alike, so unpublishing a roadmap closes both."""
+        return self.filter(milestone__stage__roadmap__in=Roadmap.objects.visible_to(user))
+
     def followed_by(self, student):
-        """Items of the roadmaps the student follows: the only ones they may change."""
-        return self.filter(milestone__stage__roadmap__enrollments__student=student)
+        """Items of the visible roadmaps the student follows: the only ones they may change."""
+        return self.visible_to(student).filter(
+            milestone__stage__roadmap__enrollments__student=student
+        )
 
     def outline(self):
         """Active items in roadmap order, with what every figure reads: the milestone
