@@ -111,7 +111,7 @@ def item_progress(request, pk):
         Item.objects.followed_by(request.user).select_related("milestone__stage__roadmap"),
         pk=pk,
     )
-    form = ProgressForm(request.POST, item=item)
+    form = ProgressForm(request.POST, item=item, host=request.get_host())
     error, saved = None, None
     status_code = 200
     if form.is_valid():
