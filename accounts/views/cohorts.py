@@ -19,7 +19,7 @@ from roadmap.models import Progress, Roadmap
 from roadmap.services import ProgressRefused, follow_roadmap, review_evidence
 
 from ..cohorts import STATUS_LABELS, cohort_overview, filter_rows, sort_rows
-from ..forms import CohortForm, ReviewForm
+from ..forms import CohortActiveForm, CohortForm, ReviewForm
 from ..models import Cohort, Membership, new_join_code
 
 REVIEW_PAGE = 50
@@ -264,7 +264,15 @@ def regenerate_code(request, pk):
 @require_POST
 def set_active(request, pk):
     cohort = _cohort(request, pk)
-    cohort.active = request.POST.get("active") == "1"
+    form = CohortActiveForm(request.POST)
+    if not form.is_valid():
+        return render(
+            request,
+            "accounts/cohort_refused.html",
+            {"cohort": cohort, "errors": form.errors["active"]},
+            status=400,
+        )
+    cohort.active = form.cleaned_data["active"]
     cohort.save(update_fields=["active"])
     if cohort.active:
         messages.success(request, f"{cohort.name} is active again.")

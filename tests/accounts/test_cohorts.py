@@ -560,3 +560,28 @@ def test_a_mentors_review_is_not_the_students_activity(cohort, student, evidence
     assert row.status == "inactive"
     days = [day for week in heatmap(student, timezone.localdate()).weeks for day in week]
     assert sum(day.count for day in days if day.day == timezone.localdate()) == 0
+
+
+@pytest.mark.parametrize("value", ["yes", "true", "", "2", "01", " 1"])
+def test_archive_takes_only_the_documented_values(client, cohort, student, evidence, mentor, value):
+    client.force_login(mentor)
+    response = client.post(reverse("accounts:set_active", args=[cohort.pk]), {"active": value})
+    assert response.status_code == 400
+    assert "Choose to archive (0) or restore (1) the cohort." in response.text
+    assert unchanged(cohort, student, evidence)
+
+
+def test_archive_without_the_value_is_400(client, cohort, student, evidence, mentor):
+    client.force_login(mentor)
+    response = client.post(reverse("accounts:set_active", args=[cohort.pk]))
+    assert response.status_code == 400
+    assert unchanged(cohort, student, evidence)
+
+
+def test_archive_and_restore(client, cohort, mentor):
+    client.force_login(mentor)
+    url = reverse("accounts:set_active", args=[cohort.pk])
+    assert client.post(url, {"active": "0"}).status_code == 302
+    assert not Cohort.objects.get(pk=cohort.pk).active
+    assert client.post(url, {"active": "1"}).status_code == 302
+    assert Cohort.objects.get(pk=cohort.pk).active
