@@ -194,7 +194,14 @@ def cohort_review(request, pk):
     return render(
         request,
         "accounts/cohort_review.html",
-        {"cohort": cohort, "queue": queue[:REVIEW_PAGE], "waiting": queue.count()},
+        {
+            "cohort": cohort,
+            "queue": queue[:REVIEW_PAGE],
+            "waiting": queue.count(),
+            "roadmap_hidden": not Roadmap.objects.visible_to(request.user)
+            .filter(pk=cohort.roadmap_id)
+            .exists(),
+        },
     )
 
 

@@ -130,10 +130,9 @@ def test_reviewing_evidence_on_an_unpublished_roadmap_is_404(
 ):
     unpublish(roadmap)
     client.force_login(mentor)
-    assert (
-        "Nothing waiting for review"
-        in client.get(reverse("accounts:cohort_review", args=[cohort.pk])).text
-    )
+    queue = client.get(reverse("accounts:cohort_review", args=[cohort.pk])).text
+    assert "is unpublished, so its evidence cannot be reviewed" in queue
+    assert "github.com/a/b" not in queue
     before = state()
     response = client.post(
         reverse("accounts:review", args=[cohort.pk, evidence.pk]),
