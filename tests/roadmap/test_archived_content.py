@@ -4,6 +4,7 @@ archived item, and a skill, milestone or stage only it stood for, is in none of 
 
 import csv
 import io
+import json
 import re
 
 import pytest
@@ -180,3 +181,20 @@ def test_mentor_view_of_the_student_leaves_out_the_archived_item(client, cohort,
     assert archived.title not in text
     assert "done: 5 of 5 required items" in text
     assert "Infrastructure" not in text
+
+
+@pytest.mark.parametrize("fmt", ["json", "csv"])
+def test_the_students_export_keeps_archived_progress_and_says_so(client, student, archived, fmt):
+    """The export is all of the student's data, so archived progress stays in it, marked
+    archived, so a figure worked out from the file can leave it out as the pages do."""
+    client.force_login(student)
+    response = client.get(reverse("roadmap:export", args=[fmt]))
+    if fmt == "json":
+        rows = json.loads(response.content)["progress"]
+    else:
+        rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
+    flags = {row["item"]: row["archived"] for row in rows}
+    assert len(flags) == 6
+    expected = (True, False) if fmt == "json" else ("True", "False")
+    assert flags[archived.title] == expected[0]
+    assert {flag for title, flag in flags.items() if title != archived.title} == {expected[1]}
