@@ -77,9 +77,18 @@ class CohortOverview:
         return stuck[:limit]
 
 
-def pace_status(summary: RoadmapProgress, last_activity, now) -> str:
+def pace_status(
+    summary: RoadmapProgress, last_activity: datetime | None, now: datetime, *, joined_at: datetime
+) -> str:
+    """ON_TRACK, BEHIND or INACTIVE, as the mentor's pages show a student's pace.
+
+    Inactive: both the last activity and the joining are older than
+    ``WAYPOINT_INACTIVE_DAYS`` (PRODUCT.md), so a new joiner is not inactive on day one.
+    Behind: the same verdict the student's own pages show (``Pace.on_track``).
+    """
     inactive_since = now - timedelta(days=settings.WAYPOINT_INACTIVE_DAYS)
-    if last_activity is None or last_activity < inactive_since:
+    latest = max(last_activity, joined_at) if last_activity else joined_at
+    if latest < inactive_since:
         return INACTIVE
     if summary.pace is not None and not summary.pace.on_track:
         return BEHIND
@@ -89,12 +98,8 @@ def pace_status(summary: RoadmapProgress, last_activity, now) -> str:
 def cohort_overview(cohort: Cohort, *, today: date, now: datetime) -> CohortOverview:
     roadmap = cohort.roadmap
     memberships = list(cohort.memberships.select_related("student"))
-    items = list(
-        Item.objects.active()
-        .of_roadmap(roadmap)
-        .select_related("milestone__stage")
-        .order_by("milestone__stage__order", "milestone__order", "order", "pk")
-    )
+    table = ItemTable(Item.objects.of_roadmap(roadmap).outline())
+    items = table.items
     # Plain tuples, not model instances: a 500-student cohort has tens of thousands.
     # The active items' ids stand for "this roadmap, not archived" without three joins;
     # rows that count for nothing (not started, no count) are left in the database.
@@ -123,8 +128,7 @@ def cohort_overview(cohort: Cohort, *, today: date, now: datetime) -> CohortOver
         .values_list("student", "last")
         .order_by()
     )
-    stages = list(roadmap.stages.all())
-    table = ItemTable(items)
+    stages = table.stages
     rows = []
     for membership in memberships:
         student = membership.student
@@ -137,18 +141,14 @@ def cohort_overview(cohort: Cohort, *, today: date, now: datetime) -> CohortOver
                 summary=summary,
                 last_activity=last,
                 pending_reviews=pending.get(student.pk, 0),
-                status=pace_status(summary, last, now),
+                status=pace_status(summary, last, now, joined_at=membership.joined_at),
                 stage_tallies=[summary.by_stage.get(stage.pk) for stage in stages],
             )
         )
     return CohortOverview(
         cohort=cohort,
         stages=stages,
-        milestones=list(
-            Milestone.objects.filter(stage__roadmap=roadmap)
-            .select_related("stage")
-            .order_by("stage__order", "order", "pk")
-        ),
+        milestones=table.milestones,
         items=items,
         rows=rows,
         progress_by_student=progress_by_student,

@@ -161,3 +161,16 @@ class ReviewForm(forms.Form):
 
     def first_error(self) -> str:
         return next(iter(error for errors in self.errors.values() for error in errors))
+
+
+class CohortActiveForm(forms.Form):
+    """Archive (0) or restore (1) a cohort: the two values the dashboard's button posts."""
+
+    active = forms.TypedChoiceField(
+        choices=[("0", "Archive"), ("1", "Restore")],
+        coerce=lambda value: value == "1",
+        error_messages={
+            "required": "Choose to archive (0) or restore (1) the cohort.",
+            "invalid_choice": "Choose to archive (0) or restore (1) the cohort.",
+        },
+    )

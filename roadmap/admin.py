@@ -1,10 +1,12 @@
 from django.contrib import admin, messages
 from django.contrib.admin.actions import delete_selected as django_delete_selected
 from django.contrib.admin.utils import unquote
+from django.db import models
 from django.db.models import Count, Q
 from django.shortcuts import redirect
 from django.urls import reverse
 
+from .forms import PublicURLValidator
 from .models import (
     Enrollment,
     Item,
@@ -152,6 +154,8 @@ class ItemAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ["title"]}
     autocomplete_fields = ["milestone"]
     filter_horizontal = ["skills"]
+    # Students open the link: the same rule as their own evidence links.
+    formfield_overrides = {models.URLField: {"validators": [PublicURLValidator()]}}
     readonly_fields = ["created_at", "updated_at"]
     actions = ["archive", "restore", "delete_selected"]
     fieldsets = [

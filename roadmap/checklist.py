@@ -6,7 +6,7 @@ from django.utils import timezone
 from .models import Kind, Progress, Status
 from .progress import summarize
 
-SHOW_CHOICES = {"all": "All", "remaining": "Remaining", "done": "Done"}
+SHOW_CHOICES = {"all": "All", "remaining": "Remaining", "done": "Done", "skipped": "Skipped"}
 
 
 def checklist_context(student, roadmap, *, show="all", kind=""):
@@ -25,8 +25,10 @@ def checklist_context(student, roadmap, *, show="all", kind=""):
             for item in milestone.items.all():
                 item.my_progress = progress_by_item.get(item.pk)
                 status = item.my_progress.status if item.my_progress else Status.NOT_STARTED
-                if (show == "done" and status != Status.DONE) or (
-                    show == "remaining" and status in (Status.DONE, Status.SKIPPED)
+                if (
+                    (show == "done" and status != Status.DONE)
+                    or (show == "remaining" and status in (Status.DONE, Status.SKIPPED))
+                    or (show == "skipped" and status != Status.SKIPPED)
                 ):
                     continue
                 if kind and item.kind != kind:

@@ -26,6 +26,7 @@ PROGRESS_COLUMNS = [
     "milestone",
     "item",
     "kind",
+    "archived",
     "status",
     "count",
     "target",
@@ -65,6 +66,8 @@ def _progress_rows(student):
             "milestone": item.milestone.title,
             "item": item.title,
             "kind": item.kind,
+            # Archived items left the plan and no figure counts them; the row is still yours.
+            "archived": item.archived,
             "status": row.status,
             "count": row.count if item.target_count else None,
             "target": item.target_count,

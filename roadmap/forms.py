@@ -1,5 +1,12 @@
+import ipaddress
+from urllib.parse import urlsplit
+
 from django import forms
+from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
+from django.http.request import split_domain_port, validate_host
+from django.utils.deconstruct import deconstructible
 
 from .models import Item, Status
 from .models.progress import COUNT_MAX, EVIDENCE_URL_MAX_LENGTH, NOTE_MAX_LENGTH
@@ -9,6 +16,61 @@ COUNT_TARGET_FACTOR = 10
 
 # Fields a progress POST may carry; the POST says the state it wants, not "toggle".
 CHANGE_FIELDS = ["status", "count", "note", "evidence_url"]
+
+CREDENTIALS = (
+    "Remove the user name or password from the link (the part before @): "
+    "everyone who opens it would see them."
+)
+NOT_PUBLIC = (
+    "Use a public web address: a link to localhost, this computer or a private "
+    "network cannot be opened by anyone else."
+)
+OWN_SITE = (
+    "Link to where the work itself lives (a repository, a deployed app, a certificate), "
+    "not to a Waypoint page."
+)
+
+
+@deconstructible
+class PublicURLValidator:
+    """Refuse a URL a person should not hand to others: one carrying a user name or
+    password; one whose host is localhost or an IP literal that is not public
+    (loopback, 0.0.0.0, private, link-local, shared, reserved; IPv4-mapped IPv6
+    included); one pointing at Waypoint itself (``ALLOWED_HOSTS`` patterns, except
+    "*", and the request's ``host`` when given). Raises ValidationError with one of
+    CREDENTIALS, NOT_PUBLIC, OWN_SITE. Host names are not resolved: a public name
+    that resolves to a private address is not caught here.
+
+    Run it after ``URLValidator``, which has already checked the shape of the URL.
+    """
+
+    def __init__(self, host: str | None = None):
+        self.host = host
+
+    def __call__(self, value: str):
+        parts = urlsplit(value)
+        if "@" in parts.netloc:
+            raise ValidationError(CREDENTIALS, code="credentials")
+        host = (parts.hostname or "").rstrip(".")
+        if host == "localhost" or host.endswith(".localhost"):
+            raise ValidationError(NOT_PUBLIC, code="not_public")
+        try:
+            address = ipaddress.ip_address(host)
+        except ValueError:
+            address = None
+        if address is not None:
+            if address.version == 6 and address.ipv4_mapped:
+                address = address.ipv4_mapped
+            if not address.is_global:
+                raise ValidationError(NOT_PUBLIC, code="not_public")
+        own = [pattern for pattern in settings.ALLOWED_HOSTS if pattern != "*"]
+        if self.host:
+            own.append(split_domain_port(self.host)[0])
+        if host and validate_host(host, own):
+            raise ValidationError(OWN_SITE, code="own_site")
+
+    def __eq__(self, other):
+        return isinstance(other, PublicURLValidator) and self.host == other.host
 
 
 class ProgressForm(forms.Form):
@@ -53,9 +115,11 @@ class ProgressForm(forms.Form):
     )
     version = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
 
-    def __init__(self, data, *, item: Item):
+    def __init__(self, data, *, item: Item, host: str | None = None):
+        """``host``: the request's host, so a link to this very site is refused too."""
         super().__init__(data)
         self.item = item
+        self.fields["evidence_url"].validators.append(PublicURLValidator(host=host))
 
     def clean(self):
         cleaned = super().clean()

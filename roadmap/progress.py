@@ -12,6 +12,8 @@ Rules (PRODUCT.md):
 - Pace: the academic year starts in a configurable month (July). From the batch
   (admission year) and the date we know the year and semester of study; items due
   at or before that point are expected, and an expected item not done is behind.
+  A student is on track when their percent reaches the expected percent and no
+  expected item is skipped (a skipped expected item is behind, not excused).
 """
 
 from collections import defaultdict
@@ -53,6 +55,7 @@ class Tally:
     done: float = 0.0  # items done, counted items as fractions
     complete: int = 0  # items fully done
     total: int = 0
+    skipped: int = 0  # items marked skipped: they keep the percent below 100
 
     @property
     def percent(self) -> int:
@@ -111,11 +114,24 @@ class Pace:
     point: StudyPoint
     expected_percent: int
     actual_percent: int
-    behind: list[Item]
+    behind: list[Item]  # expected and not done, skipped ones included
+    skipped: list[Item] = field(default_factory=list)  # expected and skipped
 
     @property
     def on_track(self) -> bool:
-        return self.actual_percent >= self.expected_percent
+        """The one verdict the student's pages and the mentor's pace status read."""
+        return self.actual_percent >= self.expected_percent and not self.skipped
+
+    @property
+    def verdict(self) -> str:
+        if self.on_track:
+            return "On track"
+        if not self.skipped:
+            return "Behind pace"
+        count = len(self.skipped)
+        if count == 1:
+            return "Behind pace: 1 skipped item is due by now"
+        return f"Behind pace: {count} skipped items are due by now"
 
 
 @dataclass
@@ -126,14 +142,38 @@ class RoadmapProgress:
     by_milestone: dict[int, Tally] = field(default_factory=lambda: defaultdict(Tally))
     by_kind: dict[str, Tally] = field(default_factory=lambda: defaultdict(Tally))
     pace: Pace | None = None
+    skipped: list[Item] = field(default_factory=list)  # required items marked skipped
+
+    @property
+    def all_done(self) -> bool:
+        """Every required item fully done: the only time a page may congratulate."""
+        return self.overall.total > 0 and self.overall.complete == self.overall.total
+
+
+def outline_groups(items: Iterable[Item]) -> tuple[list, list]:
+    """(stages, milestones) the given items belong to, in roadmap order: the one source
+    of the rows and columns figures show, so a stage or milestone whose items are all
+    archived is in none of them. ``items`` as ``Item.objects.outline()`` loads them."""
+    stages, milestones = {}, {}
+    for item in items:
+        milestones.setdefault(item.milestone_id, item.milestone)
+        stages.setdefault(item.milestone.stage_id, item.milestone.stage)
+    return list(stages.values()), list(milestones.values())
+
+
+def outline_skills(items: Iterable[Item]) -> list:
+    """The skills the given items teach, in catalogue order (category, then skill).
+    ``items`` with ``skills__category`` loaded, as ``Item.objects.outline()`` does."""
+    skills = {skill.pk: skill for item in items for skill in item.skills.all()}
+    return sorted(skills.values(), key=lambda s: (s.category.order, s.category_id, s.order, s.pk))
 
 
 class ItemTable:
     """A roadmap's active items, prepared once to summarize one student or a whole cohort.
 
-    ``items`` come with ``milestone.stage`` loaded. The groups (stage, milestone, kind)
-    are lists of positions, so each student costs a few list passes, not a loop of
-    attribute look-ups per item.
+    ``items`` as ``Item.objects.outline()`` loads them. The groups (stage, milestone,
+    kind) are lists of positions, so each student costs a few list passes, not a loop
+    of attribute look-ups per item.
     """
 
     def __init__(self, items: Iterable[Item]):
@@ -143,6 +183,7 @@ class ItemTable:
         self.due_terms = [item.due_term for item in self.items]
         self.required = [i for i, item in enumerate(self.items) if not item.optional]
         self.optional = [i for i, item in enumerate(self.items) if item.optional]
+        self.stages, self.milestones = outline_groups(self.items)
         self.by_stage = defaultdict(list)
         self.by_milestone = defaultdict(list)
         self.by_kind = defaultdict(list)
@@ -159,14 +200,23 @@ class ItemTable:
             for target, progress in zip(self.targets, map(get, self.pks), strict=True)
         ]
 
+    def skipped(self, progress_by_item: Mapping[int, Progress]) -> list[bool]:
+        get = progress_by_item.get
+        return [
+            progress is not None and progress.status == Status.SKIPPED
+            for progress in map(get, self.pks)
+        ]
+
     def summarize(
         self, progress_by_item: Mapping[int, Progress], *, batch: int | None, today: date
     ) -> RoadmapProgress:
         """Every progress figure of one student; pace needs the student's batch."""
         fractions = self.fractions(progress_by_item)
+        skipped = self.skipped(progress_by_item)
         summary = RoadmapProgress(
-            overall=_tally(fractions, self.required),
-            optional=_tally(fractions, self.optional),
+            overall=_tally(fractions, skipped, self.required),
+            optional=_tally(fractions, skipped, self.optional),
+            skipped=[self.items[i] for i in self.required if skipped[i]],
         )
         for groups, tallies in (
             (self.by_stage, summary.by_stage),
@@ -174,25 +224,35 @@ class ItemTable:
             (self.by_kind, summary.by_kind),
         ):
             for key, positions in groups.items():
-                tallies[key] = _tally(fractions, positions)
+                tallies[key] = _tally(fractions, skipped, positions)
         if batch:
             point = study_point(batch, today)
             term = point.term
             expected = [i for i in self.required if self.due_terms[i] <= term]
-            behind = [self.items[i] for i in expected if fractions[i] < 1.0]
-            behind.sort(key=lambda item: (item.due_term, item.milestone.stage.order, item.order))
+            behind = [i for i in expected if fractions[i] < 1.0]
+            behind.sort(key=self._due_order)
             summary.pace = Pace(
                 point=point,
                 expected_percent=percent(len(expected), len(self.required)),
                 actual_percent=summary.overall.percent,
-                behind=behind,
+                behind=[self.items[i] for i in behind],
+                skipped=[self.items[i] for i in behind if skipped[i]],
             )
         return summary
 
+    def _due_order(self, i: int):
+        item = self.items[i]
+        return (self.due_terms[i], item.milestone.stage.order, item.order)
 
-def _tally(fractions: list[float], positions: list[int]) -> Tally:
+
+def _tally(fractions: list[float], skipped: list[bool], positions: list[int]) -> Tally:
     values = [fractions[i] for i in positions]
-    return Tally(done=sum(values), complete=len([v for v in values if v >= 1.0]), total=len(values))
+    return Tally(
+        done=sum(values),
+        complete=len([v for v in values if v >= 1.0]),
+        total=len(values),
+        skipped=len([i for i in positions if skipped[i]]),
+    )
 
 
 def summarize(
@@ -236,12 +296,15 @@ class CategoryCoverage:
         return percent(self.practised, len(self.skills))
 
 
-def skill_coverage(skills, items: Iterable[Item], progress_by_item) -> list[CategoryCoverage]:
+def skill_coverage(items: Iterable[Item], progress_by_item) -> list[CategoryCoverage]:
     """Per category of the Required Skills: which skills the student has practised.
 
-    A skill counts as practised once an item that teaches it is fully done.
-    ``skills`` come with ``category`` loaded; ``items`` with ``skills`` prefetched.
+    The skills are those the roadmap's active ``items`` teach (a skill only archived
+    items taught is no longer asked for); one counts as practised once an item that
+    teaches it is fully done. ``items`` as ``Item.objects.outline()`` loads them.
     """
+    items = list(items)
+    skills = outline_skills(items)
     practised = {
         skill.pk
         for item in items

@@ -7,6 +7,7 @@ names, count bounds, URL schemes) happens in the forms before these are called.
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from .models import Enrollment, Item, Progress, ProgressEvent, Roadmap, Status
@@ -139,21 +140,34 @@ def progress_set(
     return progress
 
 
-def review_evidence(*, mentor, progress: Progress, verified: bool, comment: str = "") -> Progress:
+def review_evidence(
+    *,
+    mentor,
+    progress: Progress,
+    verified: bool,
+    comment: str = "",
+    queue: QuerySet[Progress] | None = None,
+) -> Progress:
     """A mentor verifies a student's evidence, or sends it back with a comment.
 
-    The caller has checked that the mentor may see this student (their cohort).
+    ``queue`` is the review queue the mentor was shown (their cohort's
+    ``awaiting_review()``; by default every student's). The row is locked and looked up
+    in it inside the transaction, so a review applies only to what the queue still
+    holds: evidence reviewed, withdrawn, archived or gone from the cohort since the
+    page was loaded raises ProgressRefused (409) and changes nothing.
     """
     comment = comment.strip()
     if not verified and not comment:
         raise ProgressRefused("Say what is missing, so the student knows what to fix.")
+    queue = Progress.objects.awaiting_review() if queue is None else queue
     with transaction.atomic():
-        progress = Progress.objects.select_for_update().get(pk=progress.pk)
-        if not progress.evidence_url or progress.verified_at or progress.review_comment:
+        locked = queue.select_for_update(of=("self",)).filter(pk=progress.pk).first()
+        if locked is None:
             raise ProgressRefused(
                 "This evidence was already reviewed or withdrawn; the queue shows what is left.",
                 progress,
             )
+        progress = locked
         if verified:
             progress.verified_by = mentor
             progress.verified_at = timezone.now()

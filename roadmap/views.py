@@ -14,8 +14,8 @@ from accounts.models import Cohort
 from . import activity, exports
 from .checklist import SHOW_CHOICES, checklist_context
 from .forms import ProgressForm
-from .models import Enrollment, Item, Kind, Progress, ProgressEvent, Roadmap, Skill
-from .progress import next_up, skill_coverage, summarize
+from .models import Enrollment, Item, Kind, Progress, ProgressEvent, Roadmap
+from .progress import ItemTable, next_up, skill_coverage
 from .services import ProgressRefused, follow_roadmap, progress_set
 
 
@@ -50,7 +50,12 @@ def follow(request, slug):
 def my_dashboard(request):
     """The signed-in user's home: the dashboard of the first roadmap they follow, or
     for a mentor who follows none, their cohorts."""
-    enrollment = Enrollment.objects.for_student(request.user).select_related("roadmap").first()
+    enrollment = (
+        Enrollment.objects.for_student(request.user)
+        .filter(roadmap__in=Roadmap.objects.visible_to(request.user))
+        .select_related("roadmap")
+        .first()
+    )
     if enrollment is None and Cohort.objects.visible_to(request.user).exists():
         return redirect("accounts:cohorts")
     if enrollment is None:
@@ -116,7 +121,7 @@ def item_progress(request, pk):
         Item.objects.followed_by(request.user).select_related("milestone__stage__roadmap"),
         pk=pk,
     )
-    form = ProgressForm(request.POST, item=item)
+    form = ProgressForm(request.POST, item=item, host=request.get_host())
     error, saved = None, None
     status_code = 200
     if form.is_valid():
@@ -170,36 +175,25 @@ def dashboard(request, slug):
         return redirect_response
     student = request.user
     today = timezone.localdate()
-    items = list(
-        Item.objects.active()
-        .of_roadmap(roadmap)
-        .for_progress()
-        .order_by("milestone__stage__order", "milestone__order", "order", "pk")
-    )
+    table = ItemTable(Item.objects.of_roadmap(roadmap).outline())
     progress_by_item = Progress.objects.for_student(student).of_roadmap(roadmap).by_item()
-    summary = summarize(items, progress_by_item, batch=student.batch, today=today)
-    stages = list(roadmap.stages.all())
-    for stage in stages:
+    summary = table.summarize(progress_by_item, batch=student.batch, today=today)
+    for stage in table.stages:
         stage.tally = summary.by_stage[stage.pk]
     kinds = [
         (label, summary.by_kind[value]) for value, label in Kind.choices if value in summary.by_kind
     ]
-    skills = Skill.objects.filter(items__milestone__stage__roadmap=roadmap).distinct()
     context = {
         "roadmap": roadmap,
         "summary": summary,
-        "stages": stages,
+        "stages": table.stages,
         "kinds": kinds,
-        "next_up": next_up(items, progress_by_item),
+        "next_up": next_up(table.items, progress_by_item),
         "recent": ProgressEvent.objects.for_student(student)
         .of_roadmap(roadmap)
         .select_related("item")[:8],
         "heatmap": activity.heatmap(student, today),
-        "coverage": skill_coverage(
-            skills.select_related("category").order_by("category__order", "order", "pk"),
-            items,
-            progress_by_item,
-        ),
+        "coverage": skill_coverage(table.items, progress_by_item),
     }
     return render(request, "roadmap/dashboard.html", context)
 

@@ -19,7 +19,7 @@ from roadmap.models import Progress, Roadmap
 from roadmap.services import ProgressRefused, follow_roadmap, review_evidence
 
 from ..cohorts import STATUS_LABELS, cohort_overview, filter_rows, sort_rows
-from ..forms import CohortForm, ReviewForm
+from ..forms import CohortActiveForm, CohortForm, ReviewForm
 from ..models import Cohort, Membership, new_join_code
 
 REVIEW_PAGE = 50
@@ -168,10 +168,18 @@ def cohort_student(request, pk, student_pk):
     return render(request, "accounts/cohort_student.html", context)
 
 
-def _review_queue(cohort):
+def _review_scope(cohort, mentor):
+    """Progress a review by ``mentor`` may touch: the cohort's students, on active
+    projects and certifications of a roadmap the mentor may see. The queue page and
+    the review action both start here, so the action accepts exactly what the queue
+    shows."""
+    return Progress.objects.of_cohort(cohort).on_roadmaps_visible_to(mentor).reviewable()
+
+
+def _review_queue(cohort, mentor):
     """Evidence of the cohort's students waiting for a mentor, oldest first."""
     return (
-        Progress.objects.of_cohort(cohort)
+        _review_scope(cohort, mentor)
         .awaiting_review()
         .select_related("student", "item")
         .order_by("evidence_added_at", "pk")
@@ -181,12 +189,19 @@ def _review_queue(cohort):
 @login_required
 def cohort_review(request, pk):
     cohort = _cohort(request, pk)
-    queue = _review_queue(cohort)
+    queue = _review_queue(cohort, request.user)
     # The oldest first, a page at a time: reviewing clears the way for the next ones.
     return render(
         request,
         "accounts/cohort_review.html",
-        {"cohort": cohort, "queue": queue[:REVIEW_PAGE], "waiting": queue.count()},
+        {
+            "cohort": cohort,
+            "queue": queue[:REVIEW_PAGE],
+            "waiting": queue.count(),
+            "roadmap_hidden": not Roadmap.objects.visible_to(request.user)
+            .filter(pk=cohort.roadmap_id)
+            .exists(),
+        },
     )
 
 
@@ -194,8 +209,10 @@ def cohort_review(request, pk):
 @require_POST
 def review(request, pk, progress_pk):
     cohort = _cohort(request, pk)
+    # Not reviewable at all (a topic, an archived item, another cohort): 404. Reviewable
+    # but no longer waiting (reviewed, withdrawn): the service says so with a 409.
     progress = get_object_or_404(
-        Progress.objects.of_cohort(cohort).select_related("student", "item"), pk=progress_pk
+        _review_scope(cohort, request.user).select_related("student", "item"), pk=progress_pk
     )
     form = ReviewForm(request.POST)
     error, status_code = None, 200
@@ -206,6 +223,7 @@ def review(request, pk, progress_pk):
                 progress=progress,
                 verified=form.cleaned_data["decision"] == "verify",
                 comment=form.cleaned_data["comment"],
+                queue=_review_scope(cohort, request.user).awaiting_review(),
             )
         except ProgressRefused as refused:
             error, status_code = refused.message, refused.status_code
@@ -222,7 +240,7 @@ def review(request, pk, progress_pk):
         "entry": progress,
         "error": error,
         "reviewed": not error,
-        "waiting": _review_queue(cohort).count(),
+        "waiting": _review_queue(cohort, request.user).count(),
     }
     return render(request, "accounts/cohort_review.html#entry_update", context, status=status_code)
 
@@ -253,7 +271,15 @@ def regenerate_code(request, pk):
 @require_POST
 def set_active(request, pk):
     cohort = _cohort(request, pk)
-    cohort.active = request.POST.get("active") == "1"
+    form = CohortActiveForm(request.POST)
+    if not form.is_valid():
+        return render(
+            request,
+            "accounts/cohort_refused.html",
+            {"cohort": cohort, "errors": form.errors["active"]},
+            status=400,
+        )
+    cohort.active = form.cleaned_data["active"]
     cohort.save(update_fields=["active"])
     if cohort.active:
         messages.success(request, f"{cohort.name} is active again.")

@@ -7,7 +7,7 @@ and the progress that points at them, stay) instead of adding duplicates.
 """
 
 from django.db import models
-from django.db.models import Count, F, Prefetch, Q
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils.functional import cached_property
@@ -43,8 +43,12 @@ class RoadmapQuerySet(models.QuerySet):
         return self.published()
 
     def with_counts(self):
+        """Annotate ``stage_count``, ``item_count`` and ``optional_count``, all of active
+        content: a stage whose items are all archived is not counted."""
         return self.annotate(
-            stage_count=Count("stages", distinct=True),
+            stage_count=Count(
+                "stages", filter=Q(stages__milestones__items__archived=False), distinct=True
+            ),
             item_count=Count(
                 "stages__milestones__items",
                 filter=Q(stages__milestones__items__archived=False),
@@ -62,7 +66,13 @@ class RoadmapQuerySet(models.QuerySet):
 
     def with_outline(self):
         """Prefetch stages → milestones → active items → skills in a fixed number of
-        queries, however large the roadmap."""
+        queries, however large the roadmap.
+
+        The items are ``Item.objects.outline()``, the one loader of active items; a
+        stage or milestone is in the outline only while it holds an active item, so
+        one whose items are all archived leaves the pages with them.
+        """
+        has_active_item = Exists(Item.objects.active().filter(milestone=OuterRef("pk")))
         return self.prefetch_related(
             Prefetch(
                 "stages",
@@ -70,12 +80,10 @@ class RoadmapQuerySet(models.QuerySet):
                     item_count=Count(
                         "milestones__items", filter=Q(milestones__items__archived=False)
                     )
-                ),
+                ).filter(item_count__gt=0),
             ),
-            Prefetch(
-                "stages__milestones__items",
-                queryset=Item.objects.active().prefetch_related("skills"),
-            ),
+            Prefetch("stages__milestones", queryset=Milestone.objects.filter(has_active_item)),
+            Prefetch("stages__milestones__items", queryset=Item.objects.outline()),
         )
 
     def get_by_natural_key(self, slug):
@@ -266,13 +274,39 @@ class ItemQuerySet(models.QuerySet):
     def of_roadmap(self, roadmap):
         return self.filter(milestone__stage__roadmap=roadmap)
 
-    def followed_by(self, student):
-        """Items of the roadmaps the student follows: the only ones they may change."""
-        return self.filter(milestone__stage__roadmap__enrollments__student=student)
+    def visible_to(self, user):
+        """Items of the roadmaps ``user`` may see (``Roadmap.objects.visible_to``): the
+        one rule for reading and writing alike, so unpublishing a roadmap closes both."""
+        return self.filter(milestone__stage__roadmap__in=Roadmap.objects.visible_to(user))
 
-    def for_progress(self):
-        """With what the progress maths reads: the stage (due point) and the skills."""
-        return self.select_related("milestone__stage").prefetch_related("skills")
+    def followed_by(self, student):
+        """Items of the visible roadmaps the student follows: the only ones they may change."""
+        return self.visible_to(student).filter(
+            milestone__stage__roadmap__enrollments__student=student
+        )
+
+    def outline(self):
+        """Active items in roadmap order, with what every figure reads: the milestone
+        and stage (due point, groups) and the skills with their category.
+
+        The one loader of a roadmap's active items (``Item.objects.of_roadmap(r)
+        .outline()``; ``Roadmap.objects.with_outline()`` prefetches the same), so
+        percent, pace, next up, coverage, the cohort grid, stuck items and exports
+        all read the same items. Two queries: the items, then their skills.
+        """
+        return (
+            self.active()
+            .select_related("milestone__stage")
+            .prefetch_related(Prefetch("skills", queryset=Skill.objects.select_related("category")))
+            .order_by(
+                "milestone__stage__order",
+                "milestone__stage_id",
+                "milestone__order",
+                "milestone_id",
+                "order",
+                "pk",
+            )
+        )
 
     def with_due_term(self):
         """Annotate ``due_term`` (1..8): the due point, or the end of the item's stage."""

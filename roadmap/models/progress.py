@@ -70,12 +70,21 @@ class ProgressQuerySet(models.QuerySet):
         """Progress of the cohort's students on the cohort's roadmap."""
         return self.filter(student__memberships__cohort=cohort).of_roadmap(cohort.roadmap)
 
+    def on_roadmaps_visible_to(self, user):
+        """Progress on items ``user`` may see (``Item.objects.visible_to``)."""
+        return self.filter(item__in=Item.objects.visible_to(user))
+
+    def reviewable(self):
+        """Progress a mentor's review can apply to: on active projects and certifications."""
+        return self.filter(item__kind__in=REVIEWED_KINDS, item__archived=False)
+
     def awaiting_review(self):
-        """Evidence on projects and certifications that no mentor has looked at yet."""
+        """Evidence on active projects and certifications that no mentor has looked at yet:
+        what the review queue shows and the only thing a review may change."""
         return (
-            self.filter(item__kind__in=REVIEWED_KINDS, verified_at__isnull=True, review_comment="")
+            self.reviewable()
+            .filter(verified_at__isnull=True, review_comment="")
             .exclude(evidence_url="")
-            .filter(item__archived=False)
         )
 
 

@@ -274,9 +274,9 @@ def test_pace_status_on_track_behind_and_inactive(client, cohort, mentor, settin
     progress_set(student=late, item=items[0], status=Status.DONE)
     quiet = join(cohort, UserFactory(name="Quiet", batch=2025))
     progress_set(student=quiet, item=items[0], status=Status.DONE)
-    ProgressEvent.objects.filter(student=quiet).update(
-        created_at=timezone.now() - timedelta(days=settings.WAYPOINT_INACTIVE_DAYS + 1)
-    )
+    long_ago = timezone.now() - timedelta(days=settings.WAYPOINT_INACTIVE_DAYS + 1)
+    ProgressEvent.objects.filter(student=quiet).update(created_at=long_ago)
+    Membership.objects.filter(student=quiet).update(joined_at=long_ago)
     client.force_login(mentor)
     text = client.get(cohort.get_absolute_url()).text
 
@@ -332,9 +332,9 @@ def test_mentor_pages_run_the_same_queries_for_5_and_500_students(
 ):
     cohort = make_cohort(size, roadmap, mentor)
     client.force_login(mentor)
-    # session, user, cohort, memberships, items, progress, evidence waiting, last activity,
-    # stages, milestones
-    with django_assert_num_queries(10):
+    # session, user, cohort, memberships, items (with milestones and stages), their skills,
+    # progress, evidence waiting, last activity
+    with django_assert_num_queries(9):
         response = client.get(reverse(page, args=[cohort.pk]))
     assert response.status_code == 200
     if page == "accounts:cohort_export":
@@ -550,6 +550,7 @@ def test_a_small_cohort_has_no_pager(client, cohort, student, mentor):
 def test_a_mentors_review_is_not_the_students_activity(cohort, student, evidence, mentor):
     long_ago = timezone.now() - timedelta(days=30)
     ProgressEvent.objects.filter(student=student).update(created_at=long_ago)
+    Membership.objects.filter(student=student).update(joined_at=long_ago)
     review_evidence(progress=evidence, mentor=mentor, verified=True)
     assert ProgressEvent.objects.filter(actor=mentor).exists()
 
@@ -559,3 +560,28 @@ def test_a_mentors_review_is_not_the_students_activity(cohort, student, evidence
     assert row.status == "inactive"
     days = [day for week in heatmap(student, timezone.localdate()).weeks for day in week]
     assert sum(day.count for day in days if day.day == timezone.localdate()) == 0
+
+
+@pytest.mark.parametrize("value", ["yes", "true", "", "2", "01", " 1"])
+def test_archive_takes_only_the_documented_values(client, cohort, student, evidence, mentor, value):
+    client.force_login(mentor)
+    response = client.post(reverse("accounts:set_active", args=[cohort.pk]), {"active": value})
+    assert response.status_code == 400
+    assert "Choose to archive (0) or restore (1) the cohort." in response.text
+    assert unchanged(cohort, student, evidence)
+
+
+def test_archive_without_the_value_is_400(client, cohort, student, evidence, mentor):
+    client.force_login(mentor)
+    response = client.post(reverse("accounts:set_active", args=[cohort.pk]))
+    assert response.status_code == 400
+    assert unchanged(cohort, student, evidence)
+
+
+def test_archive_and_restore(client, cohort, mentor):
+    client.force_login(mentor)
+    url = reverse("accounts:set_active", args=[cohort.pk])
+    assert client.post(url, {"active": "0"}).status_code == 302
+    assert not Cohort.objects.get(pk=cohort.pk).active
+    assert client.post(url, {"active": "1"}).status_code == 302
+    assert Cohort.objects.get(pk=cohort.pk).active

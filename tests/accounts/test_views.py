@@ -456,7 +456,7 @@ def test_delete_removes_the_account_with_its_progress_and_only_it(client, user):
 
 
 def test_deleting_a_mentor_keeps_the_students_verified_progress(client, user):
-    item = ItemFactory()
+    item = ItemFactory(kind="project")  # mentors review projects and certifications
     student = UserFactory()
     follow_roadmap(student, item.milestone.stage.roadmap)
     progress = progress_set(

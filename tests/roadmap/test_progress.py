@@ -203,9 +203,9 @@ def test_skill_coverage_counts_skills_of_done_items_per_category():
     aws, gcp = SkillFactory(category=cloud), SkillFactory(category=cloud)
     done_item = ItemFactory(skills=[aws])
     ItemFactory(skills=[gcp])
-    items = list(Item.objects.for_progress())
+    items = list(Item.objects.outline())
     coverage = skill_coverage(
-        [aws, gcp], items, {done_item.pk: Progress(item_id=done_item.pk, status=Status.DONE)}
+        items, {done_item.pk: Progress(item_id=done_item.pk, status=Status.DONE)}
     )
     assert [(entry.category, entry.practised, entry.percent) for entry in coverage] == [
         (cloud, 1, 50)

@@ -385,9 +385,9 @@ def test_dashboard_query_count_does_not_grow_with_the_roadmap(
     for item in Item.objects.of_roadmap(roadmap)[:5]:
         progress_set(student=student, item=item, status=Status.DONE)
     client.force_login(student)
-    # session, user, roadmap, enrollment, items, skills, progress, stages,
-    # recent events, heatmap, skills catalogue
-    with django_assert_num_queries(11):
+    # session, user, roadmap, enrollment, items (with stages), their skills (with
+    # categories), progress, recent events, heatmap
+    with django_assert_num_queries(9):
         response = client.get(dashboard_url(roadmap))
     assert response.status_code == 200
 

@@ -1,0 +1,155 @@
+"""The review action accepts exactly what the review queue shows: evidence on an
+active project or certification of a cohort student, on a roadmap the mentor may
+see. Anything else is a 404 (not in the queue) or a 409 (reviewed or withdrawn
+meanwhile), and nothing changes."""
+
+import pytest
+from django.urls import reverse
+
+from accounts.models import Cohort, Membership
+from roadmap.models import Item, Progress, ProgressEvent, Status
+from roadmap.services import ProgressRefused, follow_roadmap, progress_set, review_evidence
+from tests.factories import ItemFactory, UserFactory, build_roadmap
+
+pytestmark = pytest.mark.django_db
+
+HTMX = {"HX-Request": "true"}
+
+
+@pytest.fixture
+def roadmap():
+    roadmap = build_roadmap(items=2, slug="ml")
+    milestone = Item.objects.of_roadmap(roadmap).first().milestone
+    ItemFactory(milestone=milestone, kind="project", title="Sentiment API")
+    return roadmap
+
+
+@pytest.fixture
+def mentor():
+    return UserFactory(is_mentor=True, batch=None)
+
+
+@pytest.fixture
+def cohort(roadmap, mentor):
+    cohort = Cohort.objects.create(name="ML club", roadmap=roadmap)
+    cohort.mentors.add(mentor)
+    return cohort
+
+
+@pytest.fixture
+def student(cohort):
+    student = UserFactory(name="Asha Verma")
+    Membership.objects.create(cohort=cohort, student=student)
+    follow_roadmap(student, cohort.roadmap)
+    return student
+
+
+def evidence_on(student, item):
+    return progress_set(
+        student=student, item=item, status=Status.DONE, evidence_url="https://github.com/a/b"
+    )
+
+
+@pytest.fixture
+def project_evidence(student, roadmap):
+    return evidence_on(student, Item.objects.of_roadmap(roadmap).get(kind="project"))
+
+
+@pytest.fixture
+def topic_evidence(student, roadmap):
+    return evidence_on(student, Item.objects.of_roadmap(roadmap).filter(kind="topic").first())
+
+
+def review_url(cohort, progress):
+    return reverse("accounts:review", args=[cohort.pk, progress.pk])
+
+
+def untouched(progress):
+    progress.refresh_from_db()
+    return (
+        progress.verified_at is None
+        and progress.review_comment == ""
+        and not ProgressEvent.objects.filter(field="verification").exists()
+    )
+
+
+def queue_text(client, cohort):
+    return client.get(reverse("accounts:cohort_review", args=[cohort.pk])).text
+
+
+@pytest.mark.parametrize("headers", [{}, HTMX], ids=["plain", "htmx"])
+@pytest.mark.parametrize("decision", ["verify", "return"])
+def test_evidence_on_a_topic_is_not_in_the_queue_and_cannot_be_reviewed(
+    client, cohort, mentor, topic_evidence, headers, decision
+):
+    client.force_login(mentor)
+    assert "github.com/a/b" not in queue_text(client, cohort)
+    response = client.post(
+        review_url(cohort, topic_evidence), {"decision": decision, "comment": "x"}, headers=headers
+    )
+    assert response.status_code == 404
+    assert untouched(topic_evidence)
+
+
+@pytest.mark.parametrize("headers", [{}, HTMX], ids=["plain", "htmx"])
+def test_evidence_on_an_archived_item_cannot_be_reviewed(
+    client, cohort, mentor, project_evidence, headers
+):
+    Item.objects.filter(pk=project_evidence.item_id).update(archived=True)
+    client.force_login(mentor)
+    assert "Nothing waiting for review" in queue_text(client, cohort)
+    response = client.post(
+        review_url(cohort, project_evidence), {"decision": "verify"}, headers=headers
+    )
+    assert response.status_code == 404
+    assert untouched(project_evidence)
+
+
+def test_withdrawn_evidence_is_refused_with_409(client, cohort, mentor, student, project_evidence):
+    progress_set(student=student, item=project_evidence.item, evidence_url="")
+    client.force_login(mentor)
+    response = client.post(
+        review_url(cohort, project_evidence), {"decision": "verify"}, headers=HTMX
+    )
+    assert response.status_code == 409
+    assert "already reviewed or withdrawn" in response.text
+    assert untouched(project_evidence)
+
+
+def test_the_service_rechecks_the_queue_inside_its_transaction(mentor, project_evidence):
+    """The item is archived between the page's check and the write: refused."""
+    Item.objects.filter(pk=project_evidence.item_id).update(archived=True)
+    with pytest.raises(ProgressRefused) as refused:
+        review_evidence(mentor=mentor, progress=project_evidence, verified=True)
+    assert refused.value.status_code == 409
+    assert untouched(project_evidence)
+
+
+def test_the_service_rechecks_the_queue_it_is_given(cohort, mentor, student, project_evidence):
+    """The student leaves the cohort between the page's check and the write: refused."""
+    queue = Progress.objects.of_cohort(cohort).awaiting_review()
+    Membership.objects.filter(student=student).delete()
+    with pytest.raises(ProgressRefused):
+        review_evidence(mentor=mentor, progress=project_evidence, verified=True, queue=queue)
+    assert untouched(project_evidence)
+
+
+def test_the_queue_and_the_action_agree(client, cohort, mentor, student, project_evidence):
+    client.force_login(mentor)
+    assert "github.com/a/b" in queue_text(client, cohort)
+    response = client.post(review_url(cohort, project_evidence), {"decision": "verify"})
+    assert response.status_code == 302
+    project_evidence.refresh_from_db()
+    assert project_evidence.verified_by == mentor
+
+
+def test_review_permissions(client, cohort, mentor, project_evidence):
+    url = review_url(cohort, project_evidence)
+    assert client.post(url, {"decision": "verify"}).status_code == 302  # to sign in
+    client.force_login(UserFactory(is_mentor=True))
+    assert client.post(url, {"decision": "verify"}).status_code == 404
+    assert untouched(project_evidence)
+    client.force_login(mentor)
+    assert client.post(url, {"decision": "verify"}).status_code == 302
+    project_evidence.refresh_from_db()
+    assert project_evidence.verified_at is not None
