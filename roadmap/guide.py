@@ -110,6 +110,8 @@ class Summary:
 
     roadmap: Roadmap | None = None
     active_items: int = 0
+    # One line per row changed or kept against the file, e.g. "items 'k': updated title".
+    details: list[str] = field(default_factory=list)
     counts: dict[str, Counter] = field(
         default_factory=lambda: {section.name: Counter() for section in SECTIONS}
     )
@@ -249,12 +251,12 @@ def _write_row(path, section, row, obj, by_key, summary):
     elif (owner := _roadmap_id(obj)) is not None and owner != summary.roadmap.pk:
         # Keys are unique per kind of row; another guide's row is not this file's to move.
         raise GuideError(f"{where}: the key belongs to a row of another roadmap")
-    written, kept = [], False
+    written, kept = [], []
     for name, value in values.items():
         if not created and not _differs(obj, name, value, where):
             continue
         if not created and name in ADMIN_OWNED:
-            kept = True
+            kept.append(name)
             continue
         setattr(obj, name, value)
         written.append(name)
@@ -263,10 +265,16 @@ def _write_row(path, section, row, obj, by_key, summary):
     if section.model is Item:
         if _set_skills(obj, row, by_key["skills"], created):
             written.append("skills")
-        kept = kept or (not created and obj.archived)
+        if not created and obj.archived:
+            kept.append("archived")
     counts = summary.counts[section.name]
     counts["added" if created else "updated" if written else "unchanged"] += 1
-    counts["kept"] += kept
+    counts["kept"] += bool(kept)
+    name = f"{section.name} '{row['key']}'"
+    if written and not created:
+        summary.details.append(f"{name}: updated {', '.join(written)}")
+    if kept:
+        summary.details.append(f"{name}: the admin's {', '.join(kept)} kept")
     return obj
 
 
@@ -340,7 +348,12 @@ def _archive_and_count_the_rest(roadmap, data, summary):
     in the admin, or gone from the file (items among those already archived)."""
     in_file = {section.name: {row["key"] for row in data[section.name]} for section in SECTIONS[1:]}
     items = Item.objects.of_roadmap(roadmap).exclude(key__in=in_file["items"])
-    archived = items.filter(key__isnull=False, archived=False).update(archived=True)
+    leaving = items.filter(key__isnull=False, archived=False)
+    summary.details += [
+        f"items '{key}': archived (not in the file)"
+        for key in leaving.values_list("key", flat=True)
+    ]
+    archived = leaving.update(archived=True)
     summary.counts["items"]["archived"] += archived
     summary.counts["items"]["left"] += items.count() - archived
     summary.active_items = Item.objects.of_roadmap(roadmap).active().count()

@@ -140,7 +140,7 @@ def test_items_gone_from_the_file_are_archived_with_their_progress(guide, studen
     assert Progress.objects.get(pk=progress.pk).item_id == item.pk
     assert ProgressEvent.objects.filter(item=item).count() == events > 0
     assert "items: 1 archived, 87 unchanged" in out
-    assert "Loaded 'Machine Learning Engineer'" in out and "(87 active items)" in out
+    assert "Updated 'Machine Learning Engineer'" in out and "(87 active items)" in out
 
 
 def test_a_stage_gone_from_the_file_keeps_its_rows_and_archives_the_files_items(guide, tmp_path):
@@ -270,7 +270,23 @@ def test_a_dry_run_reports_and_saves_nothing(guide, tmp_path):
     out = reload(write(tmp_path, data), "--dry-run")
 
     assert "items: 1 updated, 1 archived, 86 unchanged" in out
-    assert "Would load" in out and "(87 active items)" in out
+    assert "Would update" in out and "(87 active items)" in out
     assert "Dry run: nothing was saved." in out
     assert not Item.objects.filter(archived=True).exists()
     assert not Item.objects.filter(title="Changed in the file").exists()
+
+
+def test_verbose_output_names_each_row_changed_or_kept(guide, tmp_path):
+    Item.objects.filter(key=PYTHON).update(slug="python-in-depth")
+    Item.objects.filter(key=CPP).update(archived=True)
+    data = guide_data()
+    data["items"] = [item for item in data["items"] if item["key"] != LEETCODE]
+    data["skills"][0]["name"] = "Python 3"
+    out = StringIO()
+
+    call_command("load_guide", "--reload", "--file", write(tmp_path, data), verbosity=2, stdout=out)
+
+    assert f"items '{PYTHON}': the admin's slug kept" in out.getvalue()
+    assert f"items '{CPP}': the admin's archived kept" in out.getvalue()
+    assert f"items '{LEETCODE}': archived (not in the file)" in out.getvalue()
+    assert "skills 'python': updated name" in out.getvalue()

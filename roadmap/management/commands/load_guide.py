@@ -15,8 +15,8 @@ admin survives. ``--reload`` brings the database up to date with the file
   stages, milestones, skills and categories it no longer has are left as they are;
 - a bad or conflicting file is refused with a message and changes nothing.
 
-It prints what it changed, by kind of row; a second reload prints that nothing
-changed. ``--dry-run`` prints the same and saves nothing.
+It prints what it changed, by kind of row (``-v 2``: by row); a second reload
+prints that nothing changed. ``--dry-run`` prints the same and saves nothing.
 """
 
 from pathlib import Path
@@ -54,7 +54,7 @@ class Command(BaseCommand):
             "--file", type=Path, help="the guide file (default: the default roadmap's in fixtures/)"
         )
 
-    def handle(self, *args, reload, dry_run, file, **options):
+    def handle(self, *args, reload, dry_run, file, verbosity, **options):
         path = file or default_guide_path()
         try:
             if not reload:
@@ -66,19 +66,37 @@ class Command(BaseCommand):
             summary = load_guide(path, dry_run=dry_run)
         except GuideError as error:
             raise CommandError(f"Nothing loaded: {error}") from error
-        self.report(summary, path, dry_run)
+        self.report(summary, path, dry_run, verbosity)
 
-    def report(self, summary, path, dry_run):
+    def report(self, summary, path, dry_run, verbosity):
         roadmap = summary.roadmap
         if not summary.changed:
             self.stdout.write(f"Nothing changed: '{roadmap}' already matches {path}.")
         else:
-            active = summary.active_items
-            verb = "Would load" if dry_run else "Loaded"
+            first_load = not rows_there_before(summary)
+            verb = {
+                (True, False): "Loaded",
+                (False, False): "Updated",
+                (True, True): "Would load",
+                (False, True): "Would update",
+            }[first_load, dry_run]
             self.stdout.write(
-                self.style.SUCCESS(f"{verb} '{roadmap}' from {path} ({active} active items):")
+                self.style.SUCCESS(
+                    f"{verb} '{roadmap}' from {path} ({summary.active_items} active items):"
+                )
             )
         for line in summary.lines():
             self.stdout.write(f"  {line}")
+        if verbosity >= 2:
+            for line in summary.details:
+                self.stdout.write(f"    {line}")
         if dry_run:
             self.stdout.write("Dry run: nothing was saved.")
+
+
+def rows_there_before(summary) -> int:
+    """How many rows the load found in the database already (none on a first load)."""
+    return sum(
+        counts["updated"] + counts["unchanged"] + counts["archived"]
+        for counts in summary.counts.values()
+    )
