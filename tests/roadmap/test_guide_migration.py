@@ -136,3 +136,29 @@ def test_a_renamed_item_is_known_by_its_title_and_an_ambiguous_one_is_not():
         assert Item.objects.get(pk=twin.pk).key is None
     finally:
         migrate(latest())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_copy_made_by_the_old_reload_stays_one_copy():
+    try:
+        apps = migrate(BEFORE_KEYS)
+        items = load_as_before(apps)["items"]
+        # The old reload re-added a renamed item under the file's slug: two rows, one title.
+        renamed = items[f"{GUIDE}/year-1-2/programming/master-python"]
+        renamed.slug = "python-in-depth"
+        renamed.save()
+        copy = apps.get_model("roadmap", "Item").objects.create(
+            milestone=renamed.milestone,
+            slug="master-python",
+            title=renamed.title,
+            order=renamed.order,
+        )
+
+        migrate(latest())
+        call_command("load_guide", "--reload", stdout=StringIO())
+
+        assert Item.objects.get(pk=copy.pk).key.endswith("/master-python")
+        assert Item.objects.get(pk=renamed.pk).key is None
+        assert Item.objects.filter(title=renamed.title).count() == 2
+    finally:
+        migrate(latest())
