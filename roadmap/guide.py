@@ -19,11 +19,16 @@ new row, and the one with the old key is treated as removed from the file.
 What a load does to each row, by its key:
 
 - in the file, not in the database: added, with every field from the file;
-- in both: the file's content fields are written back (titles, names, summaries,
+- in both: each field the file gives (slug, titles and names, summaries,
   descriptions, links, kinds, years and due points, targets, optional, order,
-  the parent and the file's skill links). The admin's own state is kept: the
-  slug (admins rename; URLs use it), ``published``, an item's ``archived``, and
-  the skills an admin linked that are not from a file;
+  published, the parent, the item's links to the file's skills) takes the
+  file's value, unless an admin changed that field since the last load: the
+  row's ``guide_values`` record what the file said then, and a field that no
+  longer holds it is the admin's and stays (so a file change reaches every
+  field the admin left alone, and never one they edited). An item stays
+  archived, and links to skills that come from no file stay. Rows loaded before
+  that record existed know only the file's slug and title (migration 0004):
+  their other fields take the file's value, except ``published``;
 - in the database with a key, not in the file: items are archived (their
   progress is kept); stages, milestones, skills and categories are left as they
   are, since removing them could take admin-added items or links with them;
@@ -51,7 +56,7 @@ class GuideError(Exception):
     """The guide file cannot be loaded; the message names the file, row and problem."""
 
 
-# Fields the admin owns once a row exists: a reload never writes them back.
+# Fields that stay the admin's on rows with no record of what the file said before.
 ADMIN_OWNED = {"slug", "published"}
 KEY_MAX_LENGTH = Item._meta.get_field("key").max_length
 
@@ -105,8 +110,8 @@ SECTIONS = [
 @dataclass
 class Summary:
     """What a load did, per section name: Counters of added, updated, archived,
-    unchanged, kept (in the file, but an admin's slug/archived/published kept) and
-    left (in the database, not in the file)."""
+    unchanged, kept (rows in the file on which an admin's edit or archiving stayed)
+    and left (in the database, not in the file)."""
 
     roadmap: Roadmap | None = None
     active_items: int = 0
@@ -219,8 +224,8 @@ def load_guide(path: Path, *, dry_run: bool = False) -> Summary:
         for section in SECTIONS:
             rows = [data[section.name]] if section is ROADMAP else data[section.name]
             existing = section.model.objects.all()
-            if section.model is Milestone:
-                existing = existing.select_related("stage")
+            if section.model in (Milestone, Skill):
+                existing = existing.select_related(section.parent[0])
             if section.model is Item:
                 existing = existing.select_related("milestone__stage").prefetch_related("skills")
             existing = existing.in_bulk([row["key"] for row in rows], field_name="key")
@@ -240,9 +245,14 @@ def _write_row(path, section, row, obj, by_key, summary):
     """Add or update one row from the file; returns the saved row."""
     where = f"{path}: {section.name} '{row['key']}'"
     values = {name: row[name] for name in section.fields if name in row}
+    # What the file says, as stored in guide_values: parents and skills by key.
+    file_values = dict(values)
     if section.parent:
         parent, parent_section = section.parent
         values[parent] = by_key[parent_section][row[parent]]
+        file_values[parent] = row[parent]
+    if section.model is Item:
+        file_values["skills"] = sorted(row.get("skills", []))
     if section.model is Stage:
         values["roadmap"] = summary.roadmap
     created = obj is None
@@ -251,20 +261,27 @@ def _write_row(path, section, row, obj, by_key, summary):
     elif (owner := _roadmap_id(obj)) is not None and owner != summary.roadmap.pk:
         # Keys are unique per kind of row; another guide's row is not this file's to move.
         raise GuideError(f"{where}: the key belongs to a row of another roadmap")
+    last = obj.guide_values or {}
     written, kept = [], []
     for name, value in values.items():
         if not created and not _differs(obj, name, value, where):
             continue
-        if not created and name in ADMIN_OWNED:
+        if not created and _edited_here(obj, name, last, where):
             kept.append(name)
             continue
         setattr(obj, name, value)
         written.append(name)
+    new_baseline = obj.guide_values != file_values
+    obj.guide_values = file_values
     if written:
         _check_and_save(obj, where)
+    elif new_baseline:
+        # Bookkeeping only: the row's content and updated_at stay as they are.
+        type(obj).objects.filter(pk=obj.pk).update(guide_values=file_values)
     if section.model is Item:
-        if _set_skills(obj, row, by_key["skills"], created):
-            written.append("skills")
+        skills = _set_skills(obj, row, by_key["skills"], created, last)
+        if skills:
+            (written if skills == "written" else kept).append("skills")
         if not created and obj.archived:
             kept.append("archived")
     counts = summary.counts[section.name]
@@ -276,6 +293,17 @@ def _write_row(path, section, row, obj, by_key, summary):
     if kept:
         summary.details.append(f"{name}: the admin's {', '.join(kept)} kept")
     return obj
+
+
+def _edited_here(obj, name, last, where) -> bool:
+    """Whether an admin changed the field since the last load: it no longer holds what
+    the file said then. Rows loaded before that was recorded know only their slug and
+    title; for other fields the file's value wins, except a roadmap's published flag."""
+    if name not in last:
+        return name in ADMIN_OWNED
+    if obj._meta.get_field(name).is_relation:
+        return getattr(obj, name).key != last[name]
+    return _differs(obj, name, last[name], where)
 
 
 def _roadmap_id(obj) -> int | None:
@@ -328,19 +356,25 @@ def _messages(error: ValidationError) -> str:
     return " ".join(error.messages)
 
 
-def _set_skills(item, row, skills, created) -> bool:
-    """Link the item to the file's skills, keeping links an admin made to skills that
-    come from no file (those are the admin's). Returns whether the links changed."""
+def _set_skills(item, row, skills, created, last) -> str | None:
+    """Link the item to the file's skills, by the same rule as the other fields: not
+    where an admin changed the item's links to the file's skills since the last load.
+    Links to skills that come from no file are the admin's and stay.
+
+    Returns "written", "kept" (the admin's links stay) or None (nothing to do)."""
     current = {} if created else {skill.pk: skill.key for skill in item.skills.all()}
-    wanted = {skills[key].pk for key in row.get("skills", [])}
-    wanted |= {pk for pk, key in current.items() if key is None}
-    if wanted == set(current):
-        return False
+    from_files = {key for key in current.values() if key is not None}
+    wanted = set(row.get("skills", []))
+    if from_files == wanted:
+        return None
+    if "skills" in last and from_files != set(last["skills"]):
+        return "kept"
+    pks = {skills[key].pk for key in wanted} | {pk for pk, key in current.items() if key is None}
     if created:
-        item.skills.add(*wanted)
+        item.skills.add(*pks)
     else:
-        item.skills.set(wanted)
-    return True
+        item.skills.set(pks)
+    return "written"
 
 
 def _archive_and_count_the_rest(roadmap, data, summary):

@@ -1,5 +1,7 @@
 """Rows loaded from the guide file before content had a ``key`` get the key the
-file now gives them, so the next reload finds them instead of adding copies.
+file now gives them, so the next reload finds them instead of adding copies, and
+the slug and title the file gave them as their ``guide_values``, so the next
+reload keeps a slug or title an admin changed since.
 
 A row is known by its slug where it still has the file's slug, else by its title
 (name) when exactly one unkeyed row under the same parent has the file's title:
@@ -298,8 +300,12 @@ def match(rows, known):
     return pairs
 
 
+def title_field(row):
+    return "name" if row._meta.model_name in ("skill", "skillcategory") else "title"
+
+
 def row_title(row):
-    return getattr(row, "title", None) or getattr(row, "name", "")
+    return getattr(row, title_field(row))
 
 
 def title_of(entry):
@@ -315,7 +321,8 @@ def give_keys(apps, schema_editor):
         titles = {slug: title_of(entry) for slug, entry in known.items()}
         for row, slug in match(rows.filter(key__isnull=True), titles):
             row.key = f"{parent_key}/{slug}" if parent_key else slug
-            row.save(update_fields=["key"])
+            row.guide_values = {"slug": slug, title_field(row): titles[slug]}
+            row.save(update_fields=["key", "guide_values"])
             if children_of is not None:
                 children_of(row, known[slug][1])
 

@@ -95,6 +95,13 @@ class Roadmap(models.Model):
         editable=False,
         help_text="Identity in the guide file; never changes. Empty for rows added here.",
     )
+    guide_values = models.JSONField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="What the guide file said for this row when last loaded: a reload "
+        "changes only the fields that still hold it (the others were edited here).",
+    )
     slug = models.SlugField(unique=True)
     title = models.CharField(max_length=200)
     summary = models.TextField(blank=True)
@@ -148,6 +155,13 @@ class Stage(models.Model):
         blank=True,
         editable=False,
         help_text="Identity in the guide file; never changes. Empty for rows added here.",
+    )
+    guide_values = models.JSONField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="What the guide file said for this row when last loaded: a reload "
+        "changes only the fields that still hold it (the others were edited here).",
     )
     slug = models.SlugField()
     title = models.CharField(max_length=200)
@@ -205,6 +219,13 @@ class Milestone(models.Model):
         editable=False,
         help_text="Identity in the guide file; never changes. Empty for rows added here.",
     )
+    guide_values = models.JSONField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="What the guide file said for this row when last loaded: a reload "
+        "changes only the fields that still hold it (the others were edited here).",
+    )
     slug = models.SlugField()
     title = models.CharField(max_length=200)
     summary = models.TextField(blank=True)
@@ -244,6 +265,13 @@ class SkillCategory(models.Model):
         editable=False,
         help_text="Identity in the guide file; never changes. Empty for rows added here.",
     )
+    guide_values = models.JSONField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="What the guide file said for this row when last loaded: a reload "
+        "changes only the fields that still hold it (the others were edited here).",
+    )
     slug = models.SlugField(unique=True)
     name = models.CharField(max_length=200)
     order = models.PositiveSmallIntegerField(default=0)
@@ -276,6 +304,13 @@ class Skill(models.Model):
         blank=True,
         editable=False,
         help_text="Identity in the guide file; never changes. Empty for rows added here.",
+    )
+    guide_values = models.JSONField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="What the guide file said for this row when last loaded: a reload "
+        "changes only the fields that still hold it (the others were edited here).",
     )
     slug = models.SlugField(unique=True)
     name = models.CharField(max_length=200)
@@ -342,6 +377,13 @@ class Item(models.Model):
         blank=True,
         editable=False,
         help_text="Identity in the guide file; never changes. Empty for rows added here.",
+    )
+    guide_values = models.JSONField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="What the guide file said for this row when last loaded: a reload "
+        "changes only the fields that still hold it (the others were edited here).",
     )
     slug = models.SlugField()
     title = models.CharField(max_length=200)

@@ -68,6 +68,8 @@ def test_rows_loaded_before_keys_get_them_and_a_reload_then_adds_no_copies():
         renamed.save()
         archived = items[f"{GUIDE}/year-1-2/programming/learn-cpp-or-java"]
         archived.archived = True
+        archived.title = "C++ (or Java)"
+        archived.description = "Edited before keys."
         archived.save()
         stage = rows["stages"][f"{GUIDE}/year-1-2"]
         stage.slug = "foundations"
@@ -103,11 +105,15 @@ def test_rows_loaded_before_keys_get_them_and_a_reload_then_adds_no_copies():
         assert Item.objects.count() == 89
         assert Item.objects.get(pk=renamed.pk).slug == "python-in-depth"
         assert Item.objects.get(pk=archived.pk).archived
+        # The migration knows the file's slugs and titles, so those edits stay; other
+        # fields have no record of what the file said, and take the file's.
+        assert Item.objects.get(pk=archived.pk).title == "C++ (or Java)"
+        assert Item.objects.get(pk=archived.pk).description.startswith("Pick one compiled")
         assert not Item.objects.get(pk=added.pk).archived
         assert Stage.objects.get(pk=stage.pk).slug == "foundations"
         assert Progress.objects.get().item_id == renamed.pk
         assert ProgressEvent.objects.get().item_id == renamed.pk
-        assert "Nothing changed" in out.getvalue()
+        assert "items: 1 updated, 87 unchanged, admin edits kept on 2, 1 left" in out.getvalue()
     finally:
         migrate(latest())
 

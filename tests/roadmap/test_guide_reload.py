@@ -209,17 +209,63 @@ def test_the_files_changes_are_applied_and_reported(guide, student, tmp_path):
     assert "skills: 1 updated, 34 unchanged" in out
 
 
-def test_the_files_text_overwrites_an_admins_text_but_not_their_slug(guide):
+def test_fields_an_admin_edited_are_kept_on_every_kind_of_row(guide):
     item = Item.objects.get(key=PYTHON)
-    original = item.title
-    item.title, item.slug, item.order = "Admin's title", "admins-slug", 40
+    item.title, item.slug, item.order, item.description = "Admin's", "admins-slug", 40, "Ours."
+    item.milestone = Milestone.objects.get(key=f"{GUIDE}/year-1-2/core-cs")
     item.save()
+    item.skills.clear()
+    Stage.objects.filter(key=f"{GUIDE}/year-1-2").update(title="Foundations", year_end=3)
+    SkillCategory.objects.filter(key="cloud").update(name="Cloud", order=9)
+    Skill.objects.filter(key="python").update(detail="Ours.")
+    Roadmap.objects.filter(key=GUIDE).update(summary="Ours.", published=False)
+    before = {model: list(model.objects.order_by("pk").values()) for model in MODELS}
 
     out = reload()
 
+    assert {model: list(model.objects.order_by("pk").values()) for model in MODELS} == before
+    assert not item.skills.exists()
+    assert "Nothing changed" in out
+    lines = {line.strip().split(":")[0]: line for line in out.splitlines()[1:]}
+    for kind in ("roadmap", "stages", "skill categories", "skills", "items"):
+        assert lines[kind].endswith("admin edits kept on 1"), lines[kind]
+    assert lines["milestones"].endswith("19 unchanged")
+
+
+def test_the_files_changes_reach_fields_the_admin_left_as_loaded(guide, tmp_path):
+    item = Item.objects.get(key=PYTHON)
+    item.title = "Admin's title"
+    item.save()
+    data = guide_data()
+    row = next(row for row in data["items"] if row["key"] == PYTHON)
+    row.update(title="The file's new title", description="The file's new text.", slug="python")
+    out = StringIO()
+
+    call_command("load_guide", "--reload", "--file", write(tmp_path, data), verbosity=2, stdout=out)
+
     item.refresh_from_db()
-    assert (item.title, item.slug, item.order) == (original, "admins-slug", 1)
-    assert "items: 1 updated, 87 unchanged, admin edits kept on 1" in out
+    assert item.title == "Admin's title"
+    assert (item.description, item.slug) == ("The file's new text.", "python")
+    assert f"items '{PYTHON}': updated slug, description" in out.getvalue()
+    assert f"items '{PYTHON}': the admin's title kept" in out.getvalue()
+    # The next reload of the same file keeps the admin's title and changes nothing.
+    assert "Nothing changed" in reload(write(tmp_path, data))
+    item.refresh_from_db()
+    assert item.title == "Admin's title"
+
+
+def test_rows_with_no_record_of_the_file_take_its_text_but_keep_their_slug(guide):
+    # Rows loaded before reloads kept a record have none for most fields (see 0004).
+    item = Item.objects.get(key=PYTHON)
+    original = item.title
+    Item.objects.filter(pk=item.pk).update(title="Edited", slug="admins-slug", guide_values=None)
+    Roadmap.objects.filter(key=GUIDE).update(published=False, guide_values=None)
+
+    reload()
+
+    item.refresh_from_db()
+    assert (item.title, item.slug) == (original, "admins-slug")
+    assert not Roadmap.objects.get(key=GUIDE).published
 
 
 def test_an_item_archived_for_leaving_the_file_stays_archived_when_it_returns(guide, tmp_path):

@@ -7,10 +7,11 @@ admin survives. ``--reload`` brings the database up to date with the file
 
 - rows are found by their ``key`` from the file, never by slug: a slug an admin
   renamed stays, and no second copy is added;
-- the file's content fields (titles, texts, links, kinds, years, due points,
-  targets, optional, order, placement, the file's skill links) are written back;
-- the admin's own state is kept: slugs, ``published``, archived items stay
-  archived, rows and skill links added in the admin are left alone;
+- the file's changes reach every field an admin left as the file said at the last
+  load (titles, texts, links, kinds, years, due points, targets, optional, order,
+  slug, placement, the file's skill links); a field an admin edited stays theirs;
+- archived items stay archived; rows and skill links added in the admin are left
+  alone;
 - items with a key that the file no longer has are archived (progress kept);
   stages, milestones, skills and categories it no longer has are left as they are;
 - a bad or conflicting file is refused with a message and changes nothing.
@@ -36,9 +37,10 @@ class Command(BaseCommand):
     help = (
         "Load the default roadmap's guide file unless its roadmap is there already. "
         "With --reload, update the database from the file: rows are matched by their key "
-        "(never by slug), the file's texts and plan fields are written back, admins' slugs, "
-        "archived items, published flags and admin-added rows are kept, items gone from "
-        "the file are archived with their progress. Prints what changed."
+        "(never by slug); the file's changes reach the fields an admin has not edited since "
+        "the last load, and fields an admin edited, archived items and rows added in the "
+        "admin are kept; items gone from the file are archived with their progress. "
+        "Prints what changed."
     )
 
     def add_arguments(self, parser):
