@@ -287,7 +287,7 @@ def test_a_second_reload_changes_nothing_and_says_so(guide, tmp_path):
 
     out = reload(path)
 
-    assert out.startswith("Nothing changed: 'Machine Learning Engineer' already matches")
+    assert out.startswith("Nothing changed: 'Machine Learning Engineer' is up to date with")
     assert "items: 88 unchanged" in out
     assert list(Item.objects.order_by("pk").values_list("updated_at", flat=True)) == stamps
     assert row_counts() == counts

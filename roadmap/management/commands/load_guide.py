@@ -73,7 +73,7 @@ class Command(BaseCommand):
     def report(self, summary, path, dry_run, verbosity):
         roadmap = summary.roadmap
         if not summary.changed:
-            self.stdout.write(f"Nothing changed: '{roadmap}' already matches {path}.")
+            self.stdout.write(f"Nothing changed: '{roadmap}' is up to date with {path}.")
         else:
             first_load = not rows_there_before(summary)
             verb = {
