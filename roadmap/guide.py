@@ -30,8 +30,10 @@ What a load does to each row, by its key:
   that record existed know only the file's slug and title (migration 0004):
   their other fields take the file's value, except ``published``;
 - in the database with a key, not in the file: items are archived (their
-  progress is kept); stages, milestones, skills and categories are left as they
-  are, since removing them could take admin-added items or links with them;
+  progress is kept), once, when they leave the file: an item an admin restores
+  afterwards stays restored, and one that comes back to the file stays archived
+  until an admin restores it. Stages, milestones, skills and categories are left
+  as they are, since removing them could take admin-added items or links along;
 - without a key (added in the admin): left alone.
 
 Everything happens in one transaction: a file that is unreadable, malformed, or
@@ -291,7 +293,7 @@ def _write_row(path, section, row, obj, by_key, summary):
     if written and not created:
         summary.details.append(f"{name}: updated {', '.join(written)}")
     if kept:
-        summary.details.append(f"{name}: the admin's {', '.join(kept)} kept")
+        summary.details.append(f"{name}: kept the database's {', '.join(kept)}")
     return obj
 
 
@@ -378,16 +380,24 @@ def _set_skills(item, row, skills, created, last) -> str | None:
 
 
 def _archive_and_count_the_rest(roadmap, data, summary):
-    """Archive the file's items that left the file; count the rows left alone: added
-    in the admin, or gone from the file (items among those already archived)."""
+    """Archive the items that left the file since the last load, once: their
+    guide_values note it ("gone"), so an item an admin restores stays restored. Count
+    the rows left alone: added in the admin, or gone from the file before."""
     in_file = {section.name: {row["key"] for row in data[section.name]} for section in SECTIONS[1:]}
     items = Item.objects.of_roadmap(roadmap).exclude(key__in=in_file["items"])
-    leaving = items.filter(key__isnull=False, archived=False)
-    summary.details += [
-        f"items '{key}': archived (not in the file)"
-        for key in leaving.values_list("key", flat=True)
+    leaving = [
+        item
+        for item in items.filter(key__isnull=False).only("key", "archived", "guide_values")
+        if not (item.guide_values or {}).get("gone")
     ]
-    archived = leaving.update(archived=True)
+    archived = 0
+    for item in leaving:
+        changes = {"guide_values": {**(item.guide_values or {}), "gone": True}}
+        if not item.archived:
+            changes["archived"] = True
+            archived += 1
+            summary.details.append(f"items '{item.key}': archived (not in the file)")
+        Item.objects.filter(pk=item.pk).update(**changes)
     summary.counts["items"]["archived"] += archived
     summary.counts["items"]["left"] += items.count() - archived
     summary.active_items = Item.objects.of_roadmap(roadmap).active().count()

@@ -247,7 +247,7 @@ def test_the_files_changes_reach_fields_the_admin_left_as_loaded(guide, tmp_path
     assert item.title == "Admin's title"
     assert (item.description, item.slug) == ("The file's new text.", "python")
     assert f"items '{PYTHON}': updated slug, description" in out.getvalue()
-    assert f"items '{PYTHON}': the admin's title kept" in out.getvalue()
+    assert f"items '{PYTHON}': kept the database's title" in out.getvalue()
     # The next reload of the same file keeps the admin's title and changes nothing.
     assert "Nothing changed" in reload(write(tmp_path, data))
     item.refresh_from_db()
@@ -275,6 +275,20 @@ def test_an_item_archived_for_leaving_the_file_stays_archived_when_it_returns(gu
     out = reload()
     assert Item.objects.get(key=LEETCODE).archived
     assert "admin edits kept on 1" in out
+
+
+def test_an_item_that_left_the_file_is_archived_once_so_a_restore_sticks(guide, tmp_path):
+    data = guide_data()
+    data["items"] = [item for item in data["items"] if item["key"] != LEETCODE]
+    path = write(tmp_path, data)
+    assert "items: 1 archived" in reload(path)
+    Item.objects.filter(key=LEETCODE).update(archived=False)  # the admin's Restore
+
+    out = reload(path)
+
+    assert not Item.objects.get(key=LEETCODE).archived
+    assert "Nothing changed" in out
+    assert "items: 87 unchanged, 1 left (not in the file)" in out
 
 
 def test_a_second_reload_changes_nothing_and_says_so(guide, tmp_path):
@@ -332,7 +346,7 @@ def test_verbose_output_names_each_row_changed_or_kept(guide, tmp_path):
 
     call_command("load_guide", "--reload", "--file", write(tmp_path, data), verbosity=2, stdout=out)
 
-    assert f"items '{PYTHON}': the admin's slug kept" in out.getvalue()
-    assert f"items '{CPP}': the admin's archived kept" in out.getvalue()
+    assert f"items '{PYTHON}': kept the database's slug" in out.getvalue()
+    assert f"items '{CPP}': kept the database's archived" in out.getvalue()
     assert f"items '{LEETCODE}': archived (not in the file)" in out.getvalue()
     assert "skills 'python': updated name" in out.getvalue()

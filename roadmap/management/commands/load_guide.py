@@ -12,8 +12,9 @@ admin survives. ``--reload`` brings the database up to date with the file
   slug, placement, the file's skill links); a field an admin edited stays theirs;
 - archived items stay archived; rows and skill links added in the admin are left
   alone;
-- items with a key that the file no longer has are archived (progress kept);
-  stages, milestones, skills and categories it no longer has are left as they are;
+- items with a key that the file no longer has are archived once (progress kept;
+  an admin's Restore sticks); stages, milestones, skills and categories it no
+  longer has are left as they are;
 - a bad or conflicting file is refused with a message and changes nothing.
 
 It prints what it changed, by kind of row (``-v 2``: by row); a second reload
