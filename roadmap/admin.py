@@ -71,8 +71,9 @@ class SkillInline(admin.TabularInline):
 class RoadmapAdmin(admin.ModelAdmin):
     list_display = ["title", "slug", "published", "stage_count", "item_count", "updated_at"]
     list_filter = ["published"]
-    search_fields = ["title", "summary"]
+    search_fields = ["title", "summary", "key"]
     prepopulated_fields = {"slug": ["title"]}
+    readonly_fields = ["key"]
     inlines = [StageInline]
 
     def get_queryset(self, request):
@@ -92,8 +93,9 @@ class StageAdmin(admin.ModelAdmin):
     list_display = ["title", "roadmap", "years_label", "order", "milestone_count"]
     list_filter = ["roadmap"]
     list_select_related = ["roadmap"]
-    search_fields = ["title", "summary"]
+    search_fields = ["title", "summary", "key"]
     prepopulated_fields = {"slug": ["title"]}
+    readonly_fields = ["key"]
     inlines = [MilestoneInline]
 
     def get_queryset(self, request):
@@ -113,8 +115,9 @@ class MilestoneAdmin(admin.ModelAdmin):
     list_display = ["title", "stage", "roadmap", "order", "item_count"]
     list_filter = ["stage__roadmap", "stage"]
     list_select_related = ["stage__roadmap"]
-    search_fields = ["title", "summary", "stage__title"]
+    search_fields = ["title", "summary", "stage__title", "key"]
     prepopulated_fields = {"slug": ["title"]}
+    readonly_fields = ["key"]
     autocomplete_fields = ["stage"]
     inlines = [ItemInline]
 
@@ -148,18 +151,19 @@ class ItemAdmin(admin.ModelAdmin):
         "kind",
         "optional",
         "archived",
+        ("key", admin.EmptyFieldListFilter),
     ]
     list_select_related = ["milestone__stage__roadmap"]
-    search_fields = ["title", "description", "slug"]
+    search_fields = ["title", "description", "slug", "key"]
     prepopulated_fields = {"slug": ["title"]}
     autocomplete_fields = ["milestone"]
     filter_horizontal = ["skills"]
     # Students open the link: the same rule as their own evidence links.
     formfield_overrides = {models.URLField: {"validators": [PublicURLValidator()]}}
-    readonly_fields = ["created_at", "updated_at"]
+    readonly_fields = ["key", "created_at", "updated_at"]
     actions = ["archive", "restore", "delete_selected"]
     fieldsets = [
-        (None, {"fields": ["milestone", "title", "slug", "kind", "description", "link"]}),
+        (None, {"fields": ["milestone", "title", "slug", "key", "kind", "description", "link"]}),
         ("Plan", {"fields": ["order", "due_year", "due_semester", "optional", "archived"]}),
         ("Counted items", {"fields": ["target_count", "unit"]}),
         ("Skills", {"fields": ["skills"]}),
@@ -220,8 +224,9 @@ class ItemAdmin(admin.ModelAdmin):
 @admin.register(SkillCategory)
 class SkillCategoryAdmin(admin.ModelAdmin):
     list_display = ["name", "slug", "order", "skill_count"]
-    search_fields = ["name"]
+    search_fields = ["name", "key"]
     prepopulated_fields = {"slug": ["name"]}
+    readonly_fields = ["key"]
     inlines = [SkillInline]
 
     def get_queryset(self, request):
@@ -237,8 +242,9 @@ class SkillAdmin(admin.ModelAdmin):
     list_display = ["name", "category", "detail", "item_count"]
     list_filter = ["category"]
     list_select_related = ["category"]
-    search_fields = ["name", "detail", "slug"]
+    search_fields = ["name", "detail", "slug", "key"]
     prepopulated_fields = {"slug": ["name"]}
+    readonly_fields = ["key"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(item_count=Count("items"))

@@ -6,7 +6,15 @@ from django.test import RequestFactory
 from django.urls import reverse
 
 from roadmap.services import follow_roadmap, progress_set
-from tests.factories import ItemFactory, SkillFactory, UserFactory
+from tests.factories import (
+    ItemFactory,
+    MilestoneFactory,
+    RoadmapFactory,
+    SkillCategoryFactory,
+    SkillFactory,
+    StageFactory,
+    UserFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -152,3 +160,46 @@ def test_admin_bulk_delete_refuses_items_with_progress_and_deletes_unused_ones(
         changelist, {"action": "delete_selected", "_selected_action": [unused.pk], "post": "yes"}
     )
     assert not type(content).objects.filter(pk=unused.pk).exists()
+
+
+@pytest.mark.parametrize(
+    "factory",
+    [
+        RoadmapFactory,
+        StageFactory,
+        MilestoneFactory,
+        ItemFactory,
+        SkillCategoryFactory,
+        SkillFactory,
+    ],
+    ids=lambda factory: factory._meta.model.__name__,
+)
+def test_the_guide_key_is_shown_and_cannot_be_edited(client, staff_user, factory):
+    row = factory(key="from-the-guide-file")
+    model = type(row)
+    url = reverse(f"admin:roadmap_{model._meta.model_name}_change", args=[row.pk])
+    client.force_login(staff_user)
+    page = client.get(url)
+    assert "Guide key" in page.text and "from-the-guide-file" in page.text
+    assert 'name="key"' not in page.text
+    form = page.context["adminform"].form
+    data = {name: value for name in form.fields if (value := form[name].value()) is not None}
+    data.update({"key": "changed", "slug": "renamed-in-the-admin"})
+    for inline in page.context["inline_admin_formsets"]:
+        prefix = inline.formset.prefix
+        data.update({f"{prefix}-TOTAL_FORMS": 0, f"{prefix}-INITIAL_FORMS": 0})
+    response = client.post(url, data)
+    assert response.status_code == 302, response.context["adminform"].errors
+    row.refresh_from_db()
+    assert (row.key, row.slug) == ("from-the-guide-file", "renamed-in-the-admin")
+
+
+def test_item_changelist_tells_guide_rows_from_admin_added_ones(client, staff_user):
+    ItemFactory(key="from-the-guide-file", title="From the file")
+    ItemFactory(title="Added here")
+    client.force_login(staff_user)
+    changelist = reverse("admin:roadmap_item_changelist")
+    added_here = client.get(changelist, {"key__isempty": "1"}).text
+    assert "Added here" in added_here and "From the file" not in added_here
+    from_file = client.get(changelist, {"key__isempty": "0"}).text
+    assert "From the file" in from_file and "Added here" not in from_file

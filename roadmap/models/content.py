@@ -1,9 +1,12 @@
 """Roadmap content: roadmaps, their stages, milestones and items, and the skills
 that the items teach.
 
-Every content model has a natural key built from slugs, so the guide in
-``fixtures/`` loads by key: reloading it updates rows in place (primary keys,
-and the progress that points at them, stay) instead of adding duplicates.
+Every content row that comes from a guide file (``fixtures/``) carries that
+file's ``key``: an identity that no admin edit changes (slugs, titles and
+places may all be edited), so reloading the file finds the same rows again
+instead of adding copies (``roadmap.guide``). Rows added in the admin have no
+key and a reload leaves them alone. The slug-based natural keys are for
+Django's serializers (``dumpdata``); the guide loader does not use them.
 """
 
 from django.db import models
@@ -91,6 +94,22 @@ class RoadmapQuerySet(models.QuerySet):
 
 
 class Roadmap(models.Model):
+    key = models.CharField(
+        "guide key",
+        max_length=200,
+        unique=True,
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="Identity in the guide file; never changes. Empty for rows added here.",
+    )
+    guide_values = models.JSONField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="What the guide file said for this row when last loaded: a reload "
+        "changes only the fields that still hold it (the others were edited here).",
+    )
     slug = models.SlugField(unique=True)
     title = models.CharField(max_length=200)
     summary = models.TextField(blank=True)
@@ -136,6 +155,22 @@ class Stage(models.Model):
     """An ordered part of a roadmap, covering some years of study (Year 1–2 → 1..2)."""
 
     roadmap = models.ForeignKey(Roadmap, on_delete=models.CASCADE, related_name="stages")
+    key = models.CharField(
+        "guide key",
+        max_length=200,
+        unique=True,
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="Identity in the guide file; never changes. Empty for rows added here.",
+    )
+    guide_values = models.JSONField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="What the guide file said for this row when last loaded: a reload "
+        "changes only the fields that still hold it (the others were edited here).",
+    )
     slug = models.SlugField()
     title = models.CharField(max_length=200)
     summary = models.TextField(blank=True)
@@ -183,6 +218,22 @@ class Milestone(models.Model):
     """An ordered group of items inside a stage, e.g. "Core CS fundamentals"."""
 
     stage = models.ForeignKey(Stage, on_delete=models.CASCADE, related_name="milestones")
+    key = models.CharField(
+        "guide key",
+        max_length=200,
+        unique=True,
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="Identity in the guide file; never changes. Empty for rows added here.",
+    )
+    guide_values = models.JSONField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="What the guide file said for this row when last loaded: a reload "
+        "changes only the fields that still hold it (the others were edited here).",
+    )
     slug = models.SlugField()
     title = models.CharField(max_length=200)
     summary = models.TextField(blank=True)
@@ -213,6 +264,22 @@ class SkillCategoryQuerySet(models.QuerySet):
 class SkillCategory(models.Model):
     """A heading of the guide's Required Skills, e.g. "Cloud & Infrastructure"."""
 
+    key = models.CharField(
+        "guide key",
+        max_length=200,
+        unique=True,
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="Identity in the guide file; never changes. Empty for rows added here.",
+    )
+    guide_values = models.JSONField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="What the guide file said for this row when last loaded: a reload "
+        "changes only the fields that still hold it (the others were edited here).",
+    )
     slug = models.SlugField(unique=True)
     name = models.CharField(max_length=200)
     order = models.PositiveSmallIntegerField(default=0)
@@ -237,6 +304,22 @@ class SkillQuerySet(models.QuerySet):
 
 class Skill(models.Model):
     category = models.ForeignKey(SkillCategory, on_delete=models.PROTECT, related_name="skills")
+    key = models.CharField(
+        "guide key",
+        max_length=200,
+        unique=True,
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="Identity in the guide file; never changes. Empty for rows added here.",
+    )
+    guide_values = models.JSONField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="What the guide file said for this row when last loaded: a reload "
+        "changes only the fields that still hold it (the others were edited here).",
+    )
     slug = models.SlugField(unique=True)
     name = models.CharField(max_length=200)
     detail = models.CharField(
@@ -320,6 +403,22 @@ class Item(models.Model):
     """One thing a student does: learn a topic, take a course, build a project, ..."""
 
     milestone = models.ForeignKey(Milestone, on_delete=models.CASCADE, related_name="items")
+    key = models.CharField(
+        "guide key",
+        max_length=200,
+        unique=True,
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="Identity in the guide file; never changes. Empty for rows added here.",
+    )
+    guide_values = models.JSONField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="What the guide file said for this row when last loaded: a reload "
+        "changes only the fields that still hold it (the others were edited here).",
+    )
     slug = models.SlugField()
     title = models.CharField(max_length=200)
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.TOPIC)

@@ -1,13 +1,14 @@
-"""The Machine Learning Engineer guide as data: it loads, reloads in place, and is complete."""
+"""The Machine Learning Engineer guide as data: it loads, reloads in place, refuses a
+bad file whole, and is complete."""
 
 import json
 from collections import Counter
 from io import StringIO
 
 import pytest
-from django.conf import settings
 from django.core.management import CommandError, call_command
 
+from roadmap.management.commands.load_guide import default_guide_path
 from roadmap.models import Item, Milestone, Roadmap, Skill, SkillCategory, Stage
 from tests.factories import ItemFactory
 
@@ -17,29 +18,42 @@ FIXTURE = "machine-learning-engineer"
 MODELS = [Roadmap, Stage, Milestone, Item, Skill, SkillCategory]
 
 
-def load(name=FIXTURE):
-    call_command("loaddata", name, verbosity=0)
+def load(path=None):
+    args = ["--reload"] + (["--file", str(path)] if path else [])
+    call_command("load_guide", *args, stdout=StringIO())
 
 
 def row_counts():
     return {model.__name__: model.objects.count() for model in MODELS}
 
 
+def guide_data():
+    return json.loads(default_guide_path().read_text())
+
+
 @pytest.fixture
 def guide():
     load()
-    return Roadmap.objects.get(slug=FIXTURE)
+    return Roadmap.objects.get(key=FIXTURE)
 
 
-def write_fixture(tmp_path, objects):
+def write_guide(tmp_path, data):
     path = tmp_path / "broken.json"
-    path.write_text(json.dumps(objects))
-    return str(path)
+    path.write_text(json.dumps(data))
+    return path
 
 
 def test_guide_loads_published(guide):
     assert guide.published
     assert guide.title == "Machine Learning Engineer"
+    assert guide.slug == FIXTURE
+
+
+def test_every_row_of_the_guide_gets_its_key_from_the_file(guide):
+    data = guide_data()
+    assert set(Item.objects.values_list("key", flat=True)) == {i["key"] for i in data["items"]}
+    assert set(Stage.objects.values_list("key", flat=True)) == {s["key"] for s in data["stages"]}
+    assert set(Skill.objects.values_list("key", flat=True)) == {s["key"] for s in data["skills"]}
 
 
 def test_loading_twice_updates_in_place(guide):
@@ -50,79 +64,144 @@ def test_loading_twice_updates_in_place(guide):
     assert set(Item.objects.values_list("pk", flat=True)) == pks
 
 
-def test_reload_restores_edited_content_and_keeps_additions(guide):
+def test_reload_keeps_admin_edits_and_additions(guide):
     item = Item.objects.of_roadmap(guide).order_by("pk").first()
-    original_title = item.title
     item.title = "Edited by an admin"
     item.save()
     extra = ItemFactory(milestone=item.milestone, slug="admin-added")
     load()
     item.refresh_from_db()
-    assert item.title == original_title
+    assert item.title == "Edited by an admin"
     assert Item.objects.filter(pk=extra.pk).exists()
-
-
-def guide_entry(model):
-    path = settings.FIXTURE_DIRS[0] / f"{FIXTURE}.json"
-    return next(entry for entry in json.loads(path.read_text()) if entry["model"] == model)
 
 
 def bad_item(**fields):
     return {
-        "model": "roadmap.item",
-        "fields": {
-            "milestone": [FIXTURE, "year-1-2", "programming"],
-            "slug": "broken",
-            "title": "Broken item",
-            "kind": "topic",
-            "description": "",
-            "link": "",
-            "target_count": None,
-            "unit": "",
-            "optional": False,
-            "due_year": 1,
-            "due_semester": 1,
-            "order": 99,
-            "archived": False,
-            "created_at": "2026-01-01T00:00:00Z",
-            "updated_at": "2026-01-01T00:00:00Z",
-            "skills": [],
-            **fields,
-        },
+        "key": "broken",
+        "milestone": f"{FIXTURE}/year-1-2/programming",
+        "slug": "broken",
+        "title": "Broken item",
+        "kind": "topic",
+        "description": "",
+        "link": "",
+        "target_count": None,
+        "unit": "",
+        "optional": False,
+        "due_year": 1,
+        "due_semester": 1,
+        "order": 99,
+        "skills": [],
+        **fields,
     }
 
 
+def with_item(**fields):
+    data = guide_data()
+    data["items"].append(bad_item(**fields))
+    return data
+
+
+def without(part):
+    data = guide_data()
+    del data[part]
+    return data
+
+
+def with_duplicate_key():
+    data = guide_data()
+    data["items"].append(dict(data["items"][0], slug="another"))
+    return data
+
+
+def another_roadmap_with_this_stage():
+    data = guide_data()
+    data["roadmap"].update(key="data-engineer", slug="data-engineer")
+    return data
+
+
+def with_long_key():
+    data = guide_data()
+    data["items"][0]["key"] = "k" * 201
+    return data
+
+
+def with_taken_slug():
+    data = guide_data()
+    data["items"].append(dict(data["items"][0], key="new-item"))
+    return data
+
+
 @pytest.mark.parametrize(
-    ("objects", "message"),
+    ("data", "message"),
     [
-        ([bad_item(due_year=7)], r"broken\.json.*roadmap_item_due_year_range"),
-        ([bad_item(kind="video")], r"broken\.json.*roadmap_item_kind_valid"),
+        (with_item(due_year=7), r"broken\.json: items 'broken'.*roadmap_item_due_year_range"),
+        (with_item(kind="video"), r"items 'broken'.*kind: Value 'video' is not a valid choice"),
+        (with_item(due_year="soon"), r"items 'broken': due_year: .*must be an integer"),
+        (with_item(target_count=0), r"items 'broken'.*roadmap_item_target_count_positive"),
         (
-            [bad_item(milestone=[FIXTURE, "year-1-2", "no-such-milestone"])],
-            r"broken\.json.*Item has no milestone",
+            with_item(milestone=f"{FIXTURE}/year-1-2/no-such-milestone"),
+            r"items 'broken': milestone '.*no-such-milestone' is not a key in milestones",
         ),
-        ([bad_item(skills=[["no-such-skill"]])], r"Skill .*does not exist.*no-such-skill"),
+        (with_item(skills=["no-such-skill"]), r"skill\(s\) no-such-skill not in the file"),
+        (with_item(colour="red"), r"items 'broken': unknown field\(s\) colour"),
+        (with_item(key=""), r"items: a row without a key"),
+        (with_duplicate_key(), r"items '.*master-python': the key is used twice"),
+        (with_taken_slug(), r"items 'new-item':.*Milestone and Slug already exists"),
+        (without("items"), r"must have exactly these parts.*missing: items"),
+        (another_roadmap_with_this_stage(), r"stages '.*year-1-2': the key belongs to a row of an"),
+        (with_long_key(), r"items 'k+': a key has at most 200 characters"),
+        ([], r"expected a JSON object"),
     ],
-    ids=["impossible due year", "unknown kind", "unknown milestone", "unknown skill"],
+    ids=[
+        "impossible due year",
+        "unknown kind",
+        "due year not a number",
+        "zero target",
+        "unknown milestone",
+        "unknown skill",
+        "unknown field",
+        "no key",
+        "key used twice",
+        "slug taken in its milestone",
+        "a part missing",
+        "a stage key of another roadmap",
+        "key too long",
+        "not an object",
+    ],
 )
-def test_malformed_roadmap_file_is_refused_whole(guide, tmp_path, objects, message):
+def test_malformed_guide_file_is_refused_whole(guide, tmp_path, data, message):
     # A valid change first in the same file: it must be rolled back with the rest.
-    renamed = guide_entry("roadmap.roadmap")
-    renamed["fields"]["title"] = "Renamed"
-    path = write_fixture(tmp_path, [renamed, *objects])
+    if isinstance(data, dict):
+        data["roadmap"]["title"] = "Renamed"
+        data["stages"][0]["title"] = "Renamed stage"
+    path = write_guide(tmp_path, data)
     before = row_counts()
-    with pytest.raises(CommandError, match=message):
+    with pytest.raises(CommandError, match=r"Nothing loaded: .*" + message):
         load(path)
     assert row_counts() == before
-    assert Roadmap.objects.get(slug=FIXTURE).title == "Machine Learning Engineer"
+    assert Roadmap.objects.get(key=FIXTURE).title == "Machine Learning Engineer"
+    assert not Stage.objects.filter(title="Renamed stage").exists()
 
 
 def test_unreadable_json_is_refused_with_its_file_name(db, tmp_path):
     path = tmp_path / "broken.json"
-    path.write_text('[{"model": "roadmap.roadmap", "fields": {')
-    with pytest.raises(CommandError, match=r"broken\.json': Expecting property name"):
-        load(str(path))
+    path.write_text('{"roadmap": {')
+    with pytest.raises(CommandError, match=r"broken\.json: Expecting property name"):
+        load(path)
     assert row_counts() == dict.fromkeys(row_counts(), 0)
+
+
+def test_missing_file_is_refused_with_its_name(db, tmp_path):
+    with pytest.raises(CommandError, match=r"nowhere\.json.*No such file"):
+        load(tmp_path / "nowhere.json")
+
+
+def test_djangos_loaddata_refuses_the_guide_file(guide):
+    # The guide is not a Django fixture: loading it by slug would bypass the keys.
+    before = row_counts()
+    with pytest.raises(Exception, match="Problem installing fixture"):
+        call_command("loaddata", FIXTURE, verbosity=0)
+    assert row_counts() == before
 
 
 def test_counts_per_stage_and_kind_are_pinned(guide):
@@ -198,10 +277,11 @@ def test_every_link_is_https(guide):
     assert links and all(link.startswith("https://") for link in links)
 
 
-def test_load_guide_loads_once_and_keeps_admin_edits_after_that():
+def test_load_guide_loads_once_and_keeps_admin_edits_after_that(db):
     out = StringIO()
     call_command("load_guide", stdout=out)
-    assert "Loaded" in out.getvalue()
+    assert "Loaded 'Machine Learning Engineer'" in out.getvalue()
+    assert "items: 88 added" in out.getvalue()
     item = Item.objects.order_by("pk").first()
     item.title = "Edited by an admin"
     item.save()
@@ -215,5 +295,12 @@ def test_load_guide_loads_once_and_keeps_admin_edits_after_that():
 
     call_command("load_guide", "--reload", stdout=StringIO())
     item.refresh_from_db()
-    assert item.title != "Edited by an admin"
+    assert item.title == "Edited by an admin"
     assert row_counts() == counts
+
+
+def test_first_load_is_quick(db, django_assert_max_num_queries):
+    # make run and make serve load the guide on a fresh database; so do many tests.
+    with django_assert_max_num_queries(600):
+        call_command("load_guide", stdout=StringIO())
+    assert Item.objects.count() == 88

@@ -35,7 +35,7 @@ class Command(BaseCommand):
     def handle(self, *args, students, runs, seed, **options):
         roadmap = Roadmap.objects.filter(slug=settings.WAYPOINT_DEFAULT_ROADMAP).first()
         if roadmap is None:
-            raise CommandError("Load the guide first: manage.py loaddata machine-learning-engineer")
+            raise CommandError("Load the guide first: manage.py load_guide")
         if "testserver" not in settings.ALLOWED_HOSTS:
             settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
         try:
