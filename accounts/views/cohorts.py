@@ -186,23 +186,24 @@ def _review_queue(cohort, mentor):
     )
 
 
-@login_required
-def cohort_review(request, pk):
-    cohort = _cohort(request, pk)
+def _review_page(request, cohort, *, status=200, **refused):
     queue = _review_queue(cohort, request.user)
     # The oldest first, a page at a time: reviewing clears the way for the next ones.
-    return render(
-        request,
-        "accounts/cohort_review.html",
-        {
-            "cohort": cohort,
-            "queue": queue[:REVIEW_PAGE],
-            "waiting": queue.count(),
-            "roadmap_hidden": not Roadmap.objects.visible_to(request.user)
-            .filter(pk=cohort.roadmap_id)
-            .exists(),
-        },
-    )
+    context = {
+        "cohort": cohort,
+        "queue": queue[:REVIEW_PAGE],
+        "waiting": queue.count(),
+        "roadmap_hidden": not Roadmap.objects.visible_to(request.user)
+        .filter(pk=cohort.roadmap_id)
+        .exists(),
+        **refused,
+    }
+    return render(request, "accounts/cohort_review.html", context, status=status)
+
+
+@login_required
+def cohort_review(request, pk):
+    return _review_page(request, _cohort(request, pk))
 
 
 @login_required
@@ -229,16 +230,21 @@ def review(request, pk, progress_pk):
             error, status_code = refused.message, refused.status_code
     else:
         error, status_code = form.first_error(), 400
+    # A refused review keeps the comment the mentor typed, in its field.
+    typed_comment = request.POST.get("comment", "") if error else ""
     if not request.htmx:
-        if error:
-            messages.error(request, error)
-        else:
+        if not error:
             messages.success(request, f"Reviewed {progress.item.title} by {progress.student}.")
-        return redirect("accounts:cohort_review", cohort.pk)
+            return redirect("accounts:cohort_review", cohort.pk)
+        messages.error(request, error)
+        refused = {"refused_pk": progress.pk, "typed_comment": typed_comment}
+        return _review_page(request, cohort, status=status_code, **refused)
     context = {
         "cohort": cohort,
         "entry": progress,
         "error": error,
+        "refused_pk": progress.pk,
+        "typed_comment": typed_comment,
         "reviewed": not error,
         "waiting": _review_queue(cohort, request.user).count(),
     }

@@ -153,3 +153,36 @@ def test_review_permissions(client, cohort, mentor, project_evidence):
     assert client.post(url, {"decision": "verify"}).status_code == 302
     project_evidence.refresh_from_db()
     assert project_evidence.verified_at is not None
+
+
+@pytest.mark.parametrize("headers", [{}, HTMX], ids=["plain", "htmx"])
+def test_a_refused_review_keeps_the_comment_the_mentor_typed(
+    client, cohort, mentor, project_evidence, headers
+):
+    client.force_login(mentor)
+    comment = "x" * 1001  # over the limit: refused
+    response = client.post(
+        review_url(cohort, project_evidence),
+        {"decision": "return", "comment": comment},
+        headers=headers,
+    )
+    assert response.status_code == 400
+    assert "Keep the comment under 1000 characters" in response.text
+    assert f">{comment}</textarea>" in response.text
+    assert untouched(project_evidence)
+
+
+def test_a_review_another_mentor_made_first_keeps_the_typed_comment(
+    client, cohort, mentor, project_evidence
+):
+    other = UserFactory(is_mentor=True)
+    cohort.mentors.add(other)
+    review_evidence(mentor=other, progress=project_evidence, verified=True)
+    client.force_login(mentor)
+    response = client.post(
+        review_url(cohort, project_evidence),
+        {"decision": "return", "comment": "Needs tests"},
+        headers=HTMX,
+    )
+    assert response.status_code == 409
+    assert ">Needs tests</textarea>" in response.text
