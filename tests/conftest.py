@@ -1,5 +1,6 @@
 import pytest
 
+from accounts.models import Cohort
 from tests.factories import UserFactory
 
 
@@ -17,3 +18,16 @@ def user(db):
 @pytest.fixture
 def staff_user(db):
     return UserFactory(is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def mentor(db):
+    return UserFactory(is_mentor=True, batch=None, name="Dr. Meera Iyer")
+
+
+@pytest.fixture
+def cohort(roadmap, mentor):
+    """A cohort on the test module's ``roadmap``, mentored by ``mentor``."""
+    cohort = Cohort.objects.create(name="CSE ML club", roadmap=roadmap)
+    cohort.mentors.add(mentor)
+    return cohort

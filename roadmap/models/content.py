@@ -35,6 +35,31 @@ class Kind(models.TextChoices):
     ACTIVITY = "activity", "Activity"
 
 
+class GuideRow(models.Model):
+    """A content row the guide file can carry: its identity there, and what the file
+    said for it at the last load (roadmap/guide.py reads both)."""
+
+    key = models.CharField(
+        "guide key",
+        max_length=200,
+        unique=True,
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="Identity in the guide file; never changes. Empty for rows added here.",
+    )
+    guide_values = models.JSONField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="What the guide file said for this row when last loaded: a reload "
+        "changes only the fields that still hold it (the others were edited here).",
+    )
+
+    class Meta:
+        abstract = True
+
+
 class RoadmapQuerySet(models.QuerySet):
     def published(self):
         return self.filter(published=True)
@@ -93,23 +118,7 @@ class RoadmapQuerySet(models.QuerySet):
         return self.get(slug=slug)
 
 
-class Roadmap(models.Model):
-    key = models.CharField(
-        "guide key",
-        max_length=200,
-        unique=True,
-        null=True,
-        blank=True,
-        editable=False,
-        help_text="Identity in the guide file; never changes. Empty for rows added here.",
-    )
-    guide_values = models.JSONField(
-        null=True,
-        blank=True,
-        editable=False,
-        help_text="What the guide file said for this row when last loaded: a reload "
-        "changes only the fields that still hold it (the others were edited here).",
-    )
+class Roadmap(GuideRow):
     slug = models.SlugField(unique=True)
     title = models.CharField(max_length=200)
     summary = models.TextField(blank=True)
@@ -151,26 +160,10 @@ class StageQuerySet(models.QuerySet):
         return self.get(roadmap__slug=roadmap_slug, slug=slug)
 
 
-class Stage(models.Model):
+class Stage(GuideRow):
     """An ordered part of a roadmap, covering some years of study (Year 1–2 → 1..2)."""
 
     roadmap = models.ForeignKey(Roadmap, on_delete=models.CASCADE, related_name="stages")
-    key = models.CharField(
-        "guide key",
-        max_length=200,
-        unique=True,
-        null=True,
-        blank=True,
-        editable=False,
-        help_text="Identity in the guide file; never changes. Empty for rows added here.",
-    )
-    guide_values = models.JSONField(
-        null=True,
-        blank=True,
-        editable=False,
-        help_text="What the guide file said for this row when last loaded: a reload "
-        "changes only the fields that still hold it (the others were edited here).",
-    )
     slug = models.SlugField()
     title = models.CharField(max_length=200)
     summary = models.TextField(blank=True)
@@ -214,26 +207,10 @@ class MilestoneQuerySet(models.QuerySet):
         return self.get(stage__roadmap__slug=roadmap_slug, stage__slug=stage_slug, slug=slug)
 
 
-class Milestone(models.Model):
+class Milestone(GuideRow):
     """An ordered group of items inside a stage, e.g. "Core CS fundamentals"."""
 
     stage = models.ForeignKey(Stage, on_delete=models.CASCADE, related_name="milestones")
-    key = models.CharField(
-        "guide key",
-        max_length=200,
-        unique=True,
-        null=True,
-        blank=True,
-        editable=False,
-        help_text="Identity in the guide file; never changes. Empty for rows added here.",
-    )
-    guide_values = models.JSONField(
-        null=True,
-        blank=True,
-        editable=False,
-        help_text="What the guide file said for this row when last loaded: a reload "
-        "changes only the fields that still hold it (the others were edited here).",
-    )
     slug = models.SlugField()
     title = models.CharField(max_length=200)
     summary = models.TextField(blank=True)
@@ -261,25 +238,9 @@ class SkillCategoryQuerySet(models.QuerySet):
         return self.get(slug=slug)
 
 
-class SkillCategory(models.Model):
+class SkillCategory(GuideRow):
     """A heading of the guide's Required Skills, e.g. "Cloud & Infrastructure"."""
 
-    key = models.CharField(
-        "guide key",
-        max_length=200,
-        unique=True,
-        null=True,
-        blank=True,
-        editable=False,
-        help_text="Identity in the guide file; never changes. Empty for rows added here.",
-    )
-    guide_values = models.JSONField(
-        null=True,
-        blank=True,
-        editable=False,
-        help_text="What the guide file said for this row when last loaded: a reload "
-        "changes only the fields that still hold it (the others were edited here).",
-    )
     slug = models.SlugField(unique=True)
     name = models.CharField(max_length=200)
     order = models.PositiveSmallIntegerField(default=0)
@@ -302,24 +263,8 @@ class SkillQuerySet(models.QuerySet):
         return self.get(slug=slug)
 
 
-class Skill(models.Model):
+class Skill(GuideRow):
     category = models.ForeignKey(SkillCategory, on_delete=models.PROTECT, related_name="skills")
-    key = models.CharField(
-        "guide key",
-        max_length=200,
-        unique=True,
-        null=True,
-        blank=True,
-        editable=False,
-        help_text="Identity in the guide file; never changes. Empty for rows added here.",
-    )
-    guide_values = models.JSONField(
-        null=True,
-        blank=True,
-        editable=False,
-        help_text="What the guide file said for this row when last loaded: a reload "
-        "changes only the fields that still hold it (the others were edited here).",
-    )
     slug = models.SlugField(unique=True)
     name = models.CharField(max_length=200)
     detail = models.CharField(
@@ -399,26 +344,10 @@ class ItemQuerySet(models.QuerySet):
         )
 
 
-class Item(models.Model):
+class Item(GuideRow):
     """One thing a student does: learn a topic, take a course, build a project, ..."""
 
     milestone = models.ForeignKey(Milestone, on_delete=models.CASCADE, related_name="items")
-    key = models.CharField(
-        "guide key",
-        max_length=200,
-        unique=True,
-        null=True,
-        blank=True,
-        editable=False,
-        help_text="Identity in the guide file; never changes. Empty for rows added here.",
-    )
-    guide_values = models.JSONField(
-        null=True,
-        blank=True,
-        editable=False,
-        help_text="What the guide file said for this row when last loaded: a reload "
-        "changes only the fields that still hold it (the others were edited here).",
-    )
     slug = models.SlugField()
     title = models.CharField(max_length=200)
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.TOPIC)

@@ -31,18 +31,6 @@ def roadmap():
     return roadmap
 
 
-@pytest.fixture
-def mentor():
-    return UserFactory(is_mentor=True, batch=None, name="Dr. Meera Iyer")
-
-
-@pytest.fixture
-def cohort(roadmap, mentor):
-    cohort = Cohort.objects.create(name="CSE ML club", roadmap=roadmap)
-    cohort.mentors.add(mentor)
-    return cohort
-
-
 def join(cohort, student):
     Membership.objects.create(cohort=cohort, student=student)
     follow_roadmap(student, cohort.roadmap)

@@ -6,7 +6,7 @@ meanwhile), and nothing changes."""
 import pytest
 from django.urls import reverse
 
-from accounts.models import Cohort, Membership
+from accounts.models import Membership
 from roadmap.models import Item, Progress, ProgressEvent, Status
 from roadmap.services import ProgressRefused, follow_roadmap, progress_set, review_evidence
 from tests.factories import ItemFactory, UserFactory, build_roadmap
@@ -22,18 +22,6 @@ def roadmap():
     milestone = Item.objects.of_roadmap(roadmap).first().milestone
     ItemFactory(milestone=milestone, kind="project", title="Sentiment API")
     return roadmap
-
-
-@pytest.fixture
-def mentor():
-    return UserFactory(is_mentor=True, batch=None)
-
-
-@pytest.fixture
-def cohort(roadmap, mentor):
-    cohort = Cohort.objects.create(name="ML club", roadmap=roadmap)
-    cohort.mentors.add(mentor)
-    return cohort
 
 
 @pytest.fixture

@@ -96,3 +96,20 @@ def student_factory(transactional_db):
         return UserFactory(**fields)
 
     return make
+
+
+@pytest.fixture
+def setup(transactional_db):
+    """A student following a three-item roadmap plus a counted item ("Problems", 200):
+    (roadmap, student, the first item, the counted item)."""
+    from roadmap.models import Item
+    from roadmap.services import follow_roadmap
+    from tests.factories import ItemFactory, build_roadmap
+
+    roadmap = build_roadmap(items=3, slug="ml")
+    milestone = Item.objects.of_roadmap(roadmap).first().milestone
+    counted = ItemFactory(milestone=milestone, title="Problems", target_count=200, unit="problems")
+    student = UserFactory(batch=2025)
+    follow_roadmap(student, roadmap)
+    item = Item.objects.of_roadmap(roadmap).order_by("pk").first()
+    return roadmap, student, item, counted

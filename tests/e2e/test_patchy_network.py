@@ -6,9 +6,8 @@ import re
 import pytest
 
 from roadmap.models import Item, Progress, ProgressEvent, Status
-from roadmap.services import follow_roadmap, progress_set
+from roadmap.services import progress_set
 from tests.e2e.conftest import PHONE, sign_in
-from tests.factories import ItemFactory, UserFactory, build_roadmap
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -16,13 +15,12 @@ SLOW = 2000  # ms of latency on every request, as on a weak mobile signal
 
 
 @pytest.fixture
-def setup(transactional_db):
-    roadmap = build_roadmap(items=3, slug="ml")
-    milestone = Item.objects.of_roadmap(roadmap).first().milestone
-    counted = ItemFactory(milestone=milestone, title="Problems", target_count=200, unit="problems")
-    student = UserFactory(batch=2025)
-    follow_roadmap(student, roadmap)
-    first, second = Item.objects.of_roadmap(roadmap).order_by("pk")[:2]
+def items(setup):
+    """(roadmap, student, first item, second item, counted item)."""
+    roadmap, student, first, counted = setup
+    second = (
+        Item.objects.of_roadmap(roadmap).exclude(pk__in=[first.pk, counted.pk]).order_by("pk")[0]
+    )
     return roadmap, student, first, second, counted
 
 
@@ -48,8 +46,8 @@ def pressed(page, item, status):
     return page.get_attribute(f"#item-{item.pk}-status-{status}", "aria-pressed") == "true"
 
 
-def test_taps_while_saving_show_pending_and_all_land_in_order(new_page, setup):
-    roadmap, student, first, _, counted = setup
+def test_taps_while_saving_show_pending_and_all_land_in_order(new_page, items):
+    roadmap, student, first, _, counted = items
     page = new_page(viewport=PHONE)
     page.set_default_timeout(30_000)
     sign_in(page, student)
@@ -81,8 +79,8 @@ def test_taps_while_saving_show_pending_and_all_land_in_order(new_page, setup):
     assert page.is_hidden("#problem")
 
 
-def test_taps_after_a_failed_change_are_reported_not_dropped_silently(page, setup):
-    roadmap, student, first, _, _ = setup
+def test_taps_after_a_failed_change_are_reported_not_dropped_silently(page, items):
+    roadmap, student, first, _, _ = items
     sign_in(page, student)
     page.goto(checklist(roadmap))
     held = []
@@ -103,8 +101,8 @@ def test_taps_after_a_failed_change_are_reported_not_dropped_silently(page, setu
     assert not Progress.objects.exists()
 
 
-def test_back_and_forward_show_current_progress_and_the_next_click_lands(page, setup):
-    roadmap, student, first, second, _ = setup
+def test_back_and_forward_show_current_progress_and_the_next_click_lands(page, items):
+    roadmap, student, first, second, _ = items
     sign_in(page, student)
     page.goto(checklist(roadmap))
     page.click(f"#item-{first.pk}-status-done")
@@ -132,8 +130,8 @@ def test_back_and_forward_show_current_progress_and_the_next_click_lands(page, s
     assert Progress.objects.get(item=first).status == Status.IN_PROGRESS
 
 
-def test_a_note_typed_in_an_out_of_date_tab_is_kept(new_page, setup):
-    roadmap, student, first, _, _ = setup
+def test_a_note_typed_in_an_out_of_date_tab_is_kept(new_page, items):
+    roadmap, student, first, _, _ = items
     tab_a, tab_b = new_page(), new_page()
     sign_in(tab_a, student)
     tab_a.goto(checklist(roadmap))
@@ -153,9 +151,9 @@ def test_a_note_typed_in_an_out_of_date_tab_is_kept(new_page, setup):
 
 
 def test_signed_out_in_another_tab_a_tap_goes_to_sign_in_and_back_with_the_typed_text(
-    new_page, setup
+    new_page, items
 ):
-    roadmap, student, first, _, _ = setup
+    roadmap, student, first, _, _ = items
     page = new_page()
     sign_in(page, student)
     page.goto(checklist(roadmap) + "?show=all")
@@ -182,10 +180,10 @@ def test_signed_out_in_another_tab_a_tap_goes_to_sign_in_and_back_with_the_typed
 
 @pytest.mark.parametrize("debug", [False, True], ids=["production", "make run (DEBUG on)"])
 def test_signed_in_again_elsewhere_a_tap_says_to_reload_in_our_words(
-    new_page, setup, settings, debug
+    new_page, items, settings, debug
 ):
     settings.DEBUG = debug
-    roadmap, student, first, _, _ = setup
+    roadmap, student, first, _, _ = items
     page = new_page()
     sign_in(page, student)
     page.goto(checklist(roadmap))
@@ -207,9 +205,9 @@ def test_signed_in_again_elsewhere_a_tap_says_to_reload_in_our_words(
 
 @pytest.mark.parametrize("debug", [False, True], ids=["production", "make run (DEBUG on)"])
 @pytest.mark.parametrize("status", [403, 404, 500])
-def test_error_answers_show_our_message_not_their_body(page, setup, settings, debug, status):
+def test_error_answers_show_our_message_not_their_body(page, items, settings, debug, status):
     settings.DEBUG = debug
-    roadmap, student, first, _, _ = setup
+    roadmap, student, first, _, _ = items
     sign_in(page, student)
     page.goto(checklist(roadmap))
     page.route(

@@ -3,23 +3,10 @@ JavaScript every checklist form still works."""
 
 import pytest
 
-from roadmap.models import Item, Progress, ProgressEvent, Status
-from roadmap.services import follow_roadmap
+from roadmap.models import Progress, ProgressEvent, Status
 from tests.e2e.conftest import sign_in
-from tests.factories import ItemFactory, UserFactory, build_roadmap
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def setup(transactional_db):
-    roadmap = build_roadmap(items=3, slug="ml")
-    milestone = Item.objects.of_roadmap(roadmap).first().milestone
-    counted = ItemFactory(milestone=milestone, title="Problems", target_count=200, unit="problems")
-    student = UserFactory(batch=2025)
-    follow_roadmap(student, roadmap)
-    item = Item.objects.of_roadmap(roadmap).order_by("pk").first()
-    return roadmap, student, item, counted
 
 
 @pytest.mark.parametrize("failure", ["server error", "network drop"])

@@ -25,18 +25,6 @@ def roadmap():
 
 
 @pytest.fixture
-def mentor():
-    return UserFactory(is_mentor=True, batch=None)
-
-
-@pytest.fixture
-def cohort(roadmap, mentor):
-    cohort = Cohort.objects.create(name="ML club", roadmap=roadmap)
-    cohort.mentors.add(mentor)
-    return cohort
-
-
-@pytest.fixture
 def student(cohort, roadmap):
     student = UserFactory(name="Asha Verma")
     Membership.objects.create(cohort=cohort, student=student)
