@@ -14,10 +14,11 @@
   var ready = {}; // item id -> its change landed; send the next tap once the item is live
   var DRAFTS = "waypoint-drafts";
 
-  function showProblem(text) {
+  function showProblem(text, scopeId) {
     var box = document.getElementById("problem");
     if (!box) return;
     box.textContent = text;
+    box.setAttribute("data-scope", scopeId || "");
     box.hidden = false;
     clearTimeout(showProblem.timer);
     showProblem.timer = setTimeout(function () { box.hidden = true; }, 10000);
@@ -65,7 +66,7 @@
     var waiting = (queues[id] || []).length;
     delete queues[id];
     if (waiting) {
-      showProblem(why + " " + waiting + " later tap" + (waiting > 1 ? "s were" : " was") + " not sent; look at the item and try again.");
+      showProblem(why + " " + waiting + " later tap" + (waiting > 1 ? "s were" : " was") + " not sent; look at the item and try again.", id);
     }
   }
 
@@ -95,33 +96,74 @@
     var current = document.getElementById(id); // the swapped-in item, or the same one
     var xhr = event.detail.xhr;
     var landed = xhr && xhr.status >= 200 && xhr.status < 300 && !xhr.getResponseHeader("HX-Redirect");
-    if (landed && current && (queues[id] || []).length) {
+    var swapped = current && current !== scope;
+    if (landed && swapped && (queues[id] || []).length) {
       // Still busy: the next tap is sent once the new item is live (htmx:load).
       setPending(current, true);
       ready[id] = true;
       return;
     }
     if (current) setPending(current, false);
-    if ((queues[id] || []).length) dropQueue(id, "The change before them was not saved, so");
+    if (landed && current) {
+      sendNext(current);
+    } else if ((queues[id] || []).length) {
+      dropQueue(id, "The change before them was not saved, so");
+    }
   });
 
   document.addEventListener("htmx:load", function (event) {
     var id = event.target.id;
     if (!id || !ready[id]) return;
     delete ready[id];
-    var next = queues[id].shift();
+    setPending(event.target, false); // so that the next tap goes out rather than waiting
+    sendNext(event.target);
+  });
+
+  // The next waiting tap on this item, made again on the controls the server returned.
+  function sendNext(scope) {
+    var waiting = queues[scope.id] || [];
+    if (!waiting.length) return;
+    var next = waiting.shift();
     var button = next.button && document.getElementById(next.button);
-    if (!button || !button.form || !event.target.contains(button)) {
-      queues[id].unshift(next);
-      dropQueue(id, "That control is no longer there, so");
+    if (!button || !button.form || !scope.contains(button)) {
+      waiting.unshift(next);
+      dropQueue(scope.id, "That control is no longer there, so");
       return;
     }
     Object.keys(next.fields).forEach(function (name) {
       var field = button.form.elements[name];
       if (field && field.type !== "hidden") field.value = next.fields[name];
     });
-    setPending(event.target, false); // so that this tap goes out rather than waiting
     button.click(); // a click, not requestSubmit(): htmx sends the button it saw clicked
+  }
+
+  // Typed but not yet sent: an answer for another control of the same item must not wipe
+  // it. Kept from the item about to be replaced, put back into the one swapped in.
+  var unsent = {};
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var scope = scopeOf(event.detail);
+    var sending = event.detail.requestConfig && event.detail.requestConfig.elt;
+    if (!scope) return;
+    var fields = {};
+    scope.querySelectorAll("textarea[id], input[id]").forEach(function (field) {
+      var form = field.form;
+      if (form === sending || !/^(text|url|number|textarea)$/.test(field.type)) return;
+      if (field.value !== field.defaultValue) fields[field.id] = field.value;
+    });
+    if (Object.keys(fields).length) unsent[scope.id] = fields;
+  });
+
+  document.addEventListener("htmx:load", function (event) {
+    var fields = event.target.id && unsent[event.target.id];
+    if (!fields) return;
+    delete unsent[event.target.id];
+    Object.keys(fields).forEach(function (id) {
+      var field = document.getElementById(id);
+      if (!field || !event.target.contains(field)) return;
+      field.value = fields[id];
+      var details = field.closest("details");
+      if (details) details.open = true;
+    });
   });
 
   // Errors: the server's words when it sent some (text/plain), else ours. With DEBUG on
@@ -155,6 +197,10 @@
 
   // Sent to sign-in (HX-Redirect): keep what was typed in this page's forms, to put back
   // when the person returns to it. Not saved on the server until they save it.
+  function signedIn() {
+    return document.body.getAttribute("data-user") || "";
+  }
+
   function saveDrafts() {
     var drafts = {};
     document.querySelectorAll("form[hx-post] textarea[id], form[hx-post] input[id]").forEach(function (field) {
@@ -163,7 +209,7 @@
       }
     });
     if (Object.keys(drafts).length) {
-      sessionStorage.setItem(DRAFTS, JSON.stringify({ page: location.pathname, fields: drafts }));
+      sessionStorage.setItem(DRAFTS, JSON.stringify({ user: signedIn(), page: location.pathname, fields: drafts }));
     }
   }
 
@@ -175,8 +221,9 @@
   function restoreDrafts() {
     var saved;
     try { saved = JSON.parse(sessionStorage.getItem(DRAFTS) || "null"); } catch (e) { saved = null; }
-    if (!saved || saved.page !== location.pathname) return;
+    if (!saved || saved.page !== location.pathname || !signedIn()) return;
     sessionStorage.removeItem(DRAFTS);
+    if (saved.user !== signedIn()) return; // someone else signed in here: not theirs
     var restored = 0;
     Object.keys(saved.fields).forEach(function (id) {
       var field = document.getElementById(id);
@@ -189,10 +236,18 @@
     if (restored) showProblem("What you typed before signing in is back in its field. It is not saved yet: press Save.");
   }
 
-  document.addEventListener("htmx:afterSwap", function () {
+  // A problem box about one item goes once that item is answered again; others stay
+  // until their timer ends.
+  document.addEventListener("htmx:afterSwap", function (event) {
     var box = document.getElementById("problem");
-    if (box) box.hidden = true;
+    var scope = scopeOf(event.detail);
+    if (box && scope && box.getAttribute("data-scope") === scope.id) box.hidden = true;
   });
+
+  // Signing out leaves nothing typed behind for the next person on this browser.
+  document.addEventListener("submit", function (event) {
+    if (event.target.matches("form[data-sign-out]")) sessionStorage.removeItem(DRAFTS);
+  }, true);
 
   // Back and Forward may show a page from the browser's memory; a private page is loaded
   // again so that it shows progress as it is now.

@@ -5,9 +5,11 @@ import re
 
 import pytest
 
+from accounts.models import Cohort, Membership
 from roadmap.models import Item, Progress, ProgressEvent, Status
-from roadmap.services import progress_set
+from roadmap.services import follow_roadmap, progress_set
 from tests.e2e.conftest import PHONE, sign_in
+from tests.factories import ItemFactory, UserFactory, build_roadmap
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -221,3 +223,73 @@ def test_error_answers_show_our_message_not_their_body(page, items, settings, de
     assert "Not saved" in page.inner_text("#problem")
     assert "RAW DEBUG BODY" not in page.content()
     assert page.is_visible(f"#item-{first.pk}")
+
+
+def test_a_tap_the_answer_made_pointless_is_reported_and_the_entry_is_not_left_busy(new_page):
+    roadmap = build_roadmap(items=2, slug="ml")
+    project = ItemFactory(
+        milestone=Item.objects.of_roadmap(roadmap).first().milestone, kind="project"
+    )
+    mentor = UserFactory(is_mentor=True, batch=None)
+    student = UserFactory()
+    follow_roadmap(student, roadmap)
+    cohort = Cohort.objects.create(name="Club", roadmap=roadmap)
+    cohort.mentors.add(mentor)
+    Membership.objects.create(cohort=cohort, student=student)
+    evidence = progress_set(
+        student=student, item=project, status="done", evidence_url="https://github.com/a/b"
+    )
+    page = new_page()
+    page.set_default_timeout(30_000)
+    sign_in(page, mentor)
+    page.goto(f"/accounts/cohorts/{cohort.pk}/review/")
+    slow_network(page)
+    page.click(f"#review-{evidence.pk}-verify")
+    page.wait_for_timeout(250)
+    page.fill(f"#review-{evidence.pk}-comment", "Needs a README")
+    page.click(f"#review-{evidence.pk}-return")
+    page.wait_for_selector(f"#review-{evidence.pk}:has-text('Verified')")
+    page.wait_for_selector("#problem:not([hidden])")
+    assert "1 later tap was not sent" in page.inner_text("#problem")
+    assert page.get_attribute(f"#review-{evidence.pk}", "aria-busy") is None
+    evidence.refresh_from_db()
+    assert evidence.verified_at is not None and evidence.review_comment == ""
+
+
+def test_text_typed_while_another_change_is_on_its_way_survives_the_answer(new_page, items):
+    roadmap, student, first, _, _ = items
+    page = new_page()
+    page.set_default_timeout(30_000)
+    sign_in(page, student)
+    page.goto(checklist(roadmap))
+    slow_network(page)
+    page.click(f"#item-{first.pk}-status-done")
+    page.click(f"#item-{first.pk} details summary")
+    page.fill(f"#item-{first.pk}-note", "Typed while Done was saving")
+    page.wait_for_selector(f"#item-{first.pk}.item--done:not([aria-busy])")
+    assert page.input_value(f"#item-{first.pk}-note") == "Typed while Done was saving"
+    assert Progress.objects.get(item=first).note == ""
+
+
+def test_typed_text_is_never_restored_into_another_persons_account(new_page, items):
+    roadmap, student, first, _, _ = items
+    other = UserFactory(batch=2025)
+    follow_roadmap(other, roadmap)
+    page = new_page()
+    sign_in(page, student)
+    page.goto(checklist(roadmap))
+    page.click(f"#item-{first.pk} details summary")
+    page.fill(f"#item-{first.pk}-note", "Student A's private thought")
+    second_tab = page.context.new_page()
+    second_tab.goto("/dashboard/")
+    second_tab.click("button:has-text('Sign out')")
+    second_tab.wait_for_url(lambda url: url.endswith("/"))
+    page.click(f"#item-{first.pk}-status-done")
+    page.wait_for_url(re.compile(r"/accounts/login/"))
+    # Student B signs in on the same browser (a college lab machine) and opens the page.
+    page.fill("#id_username", other.email)
+    page.fill("#id_password", "correct-horse-battery")
+    page.click("form.form button[type=submit]")
+    page.wait_for_url(re.compile(r"/checklist/"))
+    assert page.input_value(f"#item-{first.pk}-note") == ""
+    assert page.is_hidden("#problem")
