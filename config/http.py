@@ -2,8 +2,8 @@
 request sent to sign-in instead of having a sign-in page swapped into an item, input
 the database cannot store refused up front, and error pages in our own words.
 
-The middleware here sits after AuthenticationMiddleware (config/settings.py), so
-``request.user`` is known when it decides.
+UnstorableInputMiddleware comes before the session is read (config/settings.py);
+the others after AuthenticationMiddleware, so ``request.user`` is known when they decide.
 """
 
 import re
@@ -26,13 +26,18 @@ UNSTORABLE = (
 )
 
 
+def is_htmx(request) -> bool:
+    """Sent by htmx (its HX-Request header); readable before django-htmx's middleware."""
+    return request.headers.get("HX-Request") == "true"
+
+
 def problem(request, message: str, *, status: int) -> HttpResponse:
     """A refusal in words: a page of its own, or for htmx a short plain-text answer.
 
     htmx is told not to swap it in (``HX-Reswap: none``); static/js/app.js shows the
     text in the page's problem box instead, so a form and what was typed in it stay.
     """
-    if getattr(request, "htmx", False):
+    if is_htmx(request):
         response = HttpResponse(message, status=status, content_type="text/plain; charset=utf-8")
         response["HX-Reswap"] = "none"
         return response
@@ -63,8 +68,8 @@ def page_to_return_to(request) -> str:
     them signed out was not a page they can open: htmx's current page (at the element
     it targeted), else the form's ``next``, else the page that sent the form, else the
     dashboard. Never the URL of the POST-only request itself."""
-    if getattr(request, "htmx", False):
-        page = safe_page(request, request.htmx.current_url)
+    if is_htmx(request):
+        page = safe_page(request, request.headers.get("HX-Current-URL"))
         target = request.headers.get("HX-Target", "")
         if page and TARGET_ID.match(target):
             page = f"{page.split('#')[0]}#{target}"
@@ -78,17 +83,17 @@ def page_to_return_to(request) -> str:
 
 
 class PrivatePagesMiddleware:
-    """Every answer to a signed-in person, and every answer that depends on the
-    session or cookies, is private and never stored: not by a proxy, not by the
-    browser's back/forward cache. Pages and downloads alike (PRODUCT.md, Privacy)."""
+    """Every answer to a signed-in person is private and never stored: not by a proxy,
+    not by the browser's back/forward cache. Pages and downloads alike (PRODUCT.md,
+    Privacy). Visitors' pages that carry a secret (sign-in, password reset) are marked
+    so by Django's own views (never_cache)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
         response = self.get_response(request)
-        signed_in = getattr(request, "user", None) is not None and request.user.is_authenticated
-        if signed_in or "cookie" in response.get("Vary", "").lower():
+        if request.user.is_authenticated:
             add_never_cache_headers(response)
             patch_cache_control(response, private=True)
         return response
@@ -114,11 +119,11 @@ class SignInAgainMiddleware:
         response = self.get_response(request)
         if not self._is_sign_in_redirect(response):
             return response
-        if not (getattr(request, "htmx", False) or request.method not in ("GET", "HEAD")):
+        if not (is_htmx(request) or request.method not in ("GET", "HEAD")):
             return response
         messages.info(request, SIGNED_OUT)
         url = f"{resolve_url(settings.LOGIN_URL)}?{urlencode({'next': page_to_return_to(request)})}"
-        if request.htmx:
+        if is_htmx(request):
             return HttpResponseClientRedirect(url)
         response["Location"] = url
         return response
@@ -138,12 +143,18 @@ class UnstorableInputMiddleware:
     """Refuse, with a 400 in words, any request whose path, query or form fields
     carry a NUL byte: PostgreSQL cannot store one in text ("A string literal cannot
     contain NUL (0x00) characters") and would answer a 500 wherever such a value
-    reaches a query. One check here covers every URL, parameter and field."""
+    reaches a query. One check here covers every URL, parameter and field.
+
+    A cookie with one (the session's, say) is dropped rather than refused: the
+    browser would send it again with every request."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
+        for name, value in list(request.COOKIES.items()):
+            if _has_nul(name) or _has_nul(value):
+                del request.COOKIES[name]
         if _has_nul(request.path) or any(
             _has_nul(key) or any(_has_nul(value) for value in values)
             for data in self._form_data(request)
@@ -192,6 +203,6 @@ def page_not_found(request, exception):
 
 def server_error(request):
     """Rendered without the request's context: the database may be what failed."""
-    if getattr(request, "htmx", False):
+    if is_htmx(request):
         return problem(request, SERVER_ERROR, status=500)
     return HttpResponse(render_to_string("500.html", {"message": SERVER_ERROR}), status=500)

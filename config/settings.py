@@ -65,6 +65,8 @@ MIDDLEWARE = [
     # with random bytes against BREACH, and CSRF tokens are masked per response.
     "django.middleware.gzip.GZipMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    # Ours (config/http.py): NUL bytes refused before anything reads the database.
+    "config.http.UnstorableInputMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -72,9 +74,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    # Ours (config/http.py): refuse NUL bytes, send signed-out htmx requests to sign-in,
-    # keep private answers out of every cache.
-    "config.http.UnstorableInputMiddleware",
+    # Ours (config/http.py): send signed-out htmx requests to sign-in, keep private
+    # answers out of every cache.
     "config.http.SignInAgainMiddleware",
     "config.http.PrivatePagesMiddleware",
     # Last, as django-axes asks: it turns a locked-out sign-in into a 429 page.

@@ -492,3 +492,12 @@ def test_a_server_error_is_ours_for_pages_and_htmx(client, settings):
     assert fragment["HX-Reswap"] == "none"
     denied = client.get("/denied/", headers={"HX-Request": "true"})
     assert (denied.status_code, denied.text) == (403, http.FORBIDDEN)
+
+
+def test_a_cookie_with_a_nul_byte_is_dropped_not_a_server_error(client, site):
+    client.force_login(site["staff"])
+    session = client.cookies["sessionid"].value
+    for cookie in [f'sessionid="{session}\\000x"', 'csrftoken="a\\000b"', 'x\\000y="z"']:
+        response = client.get("/dashboard/", headers={"Cookie": cookie})
+        assert response.status_code == 302  # signed out: to sign-in, nothing broke
+        assert response["Location"].startswith("/accounts/login/")
