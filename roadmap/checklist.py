@@ -9,11 +9,14 @@ from .progress import summarize
 SHOW_CHOICES = {"all": "All", "remaining": "Remaining", "done": "Done", "skipped": "Skipped"}
 
 
-def checklist_context(student, roadmap, *, show="all", kind=""):
+def checklist_context(student, roadmap, *, show="all", kind="", readonly=False):
     """Everything the checklist page and its fragments show, from the outline
-    prefetch and one query for the student's progress."""
+    prefetch and one query for the student's progress.
+
+    ``readonly`` is a mentor's view: the private notes are not even loaded."""
     items = roadmap.outline_items()
-    progress_by_item = Progress.objects.for_student(student).of_roadmap(roadmap).by_item()
+    progress = Progress.objects.for_student(student).of_roadmap(roadmap)
+    progress_by_item = (progress.defer("note") if readonly else progress).by_item()
     summary = summarize(items, progress_by_item, batch=student.batch, today=timezone.localdate())
     shown = 0
     for stage in roadmap.stages.all():
@@ -37,6 +40,7 @@ def checklist_context(student, roadmap, *, show="all", kind=""):
             stage.shown += len(milestone.shown_items)
         shown += stage.shown
     return {
+        "readonly": readonly,
         "roadmap": roadmap,
         "summary": summary,
         "items": items,

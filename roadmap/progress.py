@@ -55,7 +55,6 @@ class Tally:
     done: float = 0.0  # items done, counted items as fractions
     complete: int = 0  # items fully done
     total: int = 0
-    skipped: int = 0  # items marked skipped: they keep the percent below 100
 
     @property
     def percent(self) -> int:
@@ -214,8 +213,8 @@ class ItemTable:
         fractions = self.fractions(progress_by_item)
         skipped = self.skipped(progress_by_item)
         summary = RoadmapProgress(
-            overall=_tally(fractions, skipped, self.required),
-            optional=_tally(fractions, skipped, self.optional),
+            overall=_tally(fractions, self.required),
+            optional=_tally(fractions, self.optional),
             skipped=[self.items[i] for i in self.required if skipped[i]],
         )
         for groups, tallies in (
@@ -224,7 +223,7 @@ class ItemTable:
             (self.by_kind, summary.by_kind),
         ):
             for key, positions in groups.items():
-                tallies[key] = _tally(fractions, skipped, positions)
+                tallies[key] = _tally(fractions, positions)
         if batch:
             point = study_point(batch, today)
             term = point.term
@@ -245,13 +244,12 @@ class ItemTable:
         return (self.due_terms[i], item.milestone.stage.order, item.order)
 
 
-def _tally(fractions: list[float], skipped: list[bool], positions: list[int]) -> Tally:
+def _tally(fractions: list[float], positions: list[int]) -> Tally:
     values = [fractions[i] for i in positions]
     return Tally(
         done=sum(values),
         complete=len([v for v in values if v >= 1.0]),
         total=len(values),
-        skipped=len([i for i in positions if skipped[i]]),
     )
 
 

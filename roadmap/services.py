@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
 
 from .models import Enrollment, Item, Progress, ProgressEvent, Roadmap, Status
 
@@ -55,6 +56,7 @@ def _status_for_count(item: Item, progress: Progress, count: int, status: str | 
     return current
 
 
+@sensitive_variables("note")
 def progress_set(
     *,
     student,

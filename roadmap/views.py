@@ -4,12 +4,12 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from accounts.models import Cohort
+from config.http import safe_page
 
 from . import activity, exports
 from .checklist import SHOW_CHOICES, checklist_context
@@ -94,12 +94,8 @@ def checklist(request, slug):
 def _safe_next(request, default):
     """The page the form was on (its ``next`` field, without any #fragment), or
     ``default`` when that is missing or points off the site."""
-    candidate = request.POST.get("next", "")
-    if candidate and url_has_allowed_host_and_scheme(
-        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return candidate.split("#")[0]
-    return default
+    page = safe_page(request, request.POST.get("next"))
+    return page.split("#")[0] if page else default
 
 
 # What a person typed; kept on the item when their change is refused.

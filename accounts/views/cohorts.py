@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from config.http import problem
 from roadmap.checklist import checklist_context
 from roadmap.exports import csv_response, csv_safe
 from roadmap.models import Progress, Roadmap
@@ -163,8 +164,8 @@ def cohort_student(request, pk, student_pk):
     cohort = _cohort(request, pk)
     student = get_object_or_404(cohort.students, pk=student_pk)
     roadmap = Roadmap.objects.with_outline().get(pk=cohort.roadmap_id)
-    context = checklist_context(student, roadmap)
-    context.update(cohort=cohort, student=student, readonly=True)
+    context = checklist_context(student, roadmap, readonly=True)
+    context.update(cohort=cohort, student=student)
     return render(request, "accounts/cohort_student.html", context)
 
 
@@ -236,6 +237,8 @@ def review(request, pk, progress_pk):
         if not error:
             messages.success(request, f"Reviewed {progress.item.title} by {progress.student}.")
             return redirect("accounts:cohort_review", cohort.pk)
+        if status_code == 409 and typed_comment:  # the entry has left the queue
+            error = f"{error} Your comment was not sent: “{typed_comment}”"
         messages.error(request, error)
         refused = {"refused_pk": progress.pk, "typed_comment": typed_comment}
         return _review_page(request, cohort, status=status_code, **refused)
@@ -279,12 +282,7 @@ def set_active(request, pk):
     cohort = _cohort(request, pk)
     form = CohortActiveForm(request.POST)
     if not form.is_valid():
-        return render(
-            request,
-            "accounts/cohort_refused.html",
-            {"cohort": cohort, "errors": form.errors["active"]},
-            status=400,
-        )
+        return problem(request, " ".join(form.errors["active"]), status=400)
     cohort.active = form.cleaned_data["active"]
     cohort.save(update_fields=["active"])
     if cohort.active:
