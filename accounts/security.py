@@ -1,6 +1,7 @@
-"""Who is trying to sign in, as the lockout (django-axes) counts it."""
+"""Who is asking, as the limits count it, and the answer when a limit refuses."""
 
 from django.conf import settings
+from django.shortcuts import render
 
 
 def client_ip(request) -> str:
@@ -20,8 +21,27 @@ def client_ip(request) -> str:
     return request.META.get("REMOTE_ADDR", "")
 
 
-def sign_in_name(request, credentials) -> str:
-    """The email tried, spelled one way: sign-in matches emails whatever their case,
-    so "Asha@X.in" and "asha@x.in" must count against the same lock."""
-    data = credentials or getattr(request, "data", request.POST)
-    return (data.get(settings.AXES_USERNAME_FORM_FIELD) or "").strip().lower()
+class RefusalMiddleware:
+    """Answers a request that a limit refused (accounts/throttle.py) with the 429 page.
+
+    The refusal is raised deep inside a form (sign-in, password change, deletion, reset);
+    whatever page the view then rendered, the person sees why nothing happened and when
+    to try again. Placed last in MIDDLEWARE, so it sees the view's request directly."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        refusal = getattr(request, "refusal", None)
+        if refusal is None:
+            return response
+        minutes = max(1, -(-refusal.retry_after // 60))
+        refused = render(
+            request,
+            "accounts/locked_out.html",
+            {"refusal": refusal, "minutes": minutes, "mail_delivers": settings.MAIL_DELIVERS},
+            status=429,
+        )
+        refused["Retry-After"] = str(refusal.retry_after)
+        return refused

@@ -329,7 +329,7 @@ def test_password_change_with_a_wrong_old_password_changes_nothing(client, user)
         reverse("accounts:password_change"),
         {"old_password": "not it", "new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD},
     )
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "Your old password was entered incorrectly" in response.text
     user.refresh_from_db()
     assert user.check_password(TEST_PASSWORD)
