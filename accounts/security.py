@@ -2,6 +2,15 @@
 
 from django.conf import settings
 from django.shortcuts import render
+from django.urls import Resolver404, resolve
+
+# The views where a person types a password that is checked (accounts/throttle.py).
+PASSWORD_CHECKING_VIEWS = {
+    "accounts:login",
+    "admin:login",
+    "accounts:password_change",
+    "accounts:delete",
+}
 
 
 def client_ip(request) -> str:
@@ -26,16 +35,36 @@ class RefusalMiddleware:
 
     The refusal is raised deep inside a form (sign-in, password change, deletion, reset);
     whatever page the view then rendered, the person sees why nothing happened and when
-    to try again. Placed last in MIDDLEWARE, so it sees the view's request directly."""
+    to try again. A POST to a password-checking view from an address with no guess left
+    is refused before the view runs at all, so a flood costs as little as can be.
+    Placed last in MIDDLEWARE, so it sees the view's request directly."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
+        if request.method == "POST" and self._checks_a_password(request):
+            from .throttle import GuessRefused, refuse_spent_address  # it imports this module
+
+            try:
+                refuse_spent_address(request)
+            except GuessRefused:
+                return self.refused(request)
         response = self.get_response(request)
-        refusal = getattr(request, "refusal", None)
-        if refusal is None:
+        if getattr(request, "refusal", None) is None:
             return response
+        return self.refused(request)
+
+    @staticmethod
+    def _checks_a_password(request) -> bool:
+        try:
+            return resolve(request.path_info).view_name in PASSWORD_CHECKING_VIEWS
+        except Resolver404:
+            return False
+
+    @staticmethod
+    def refused(request):
+        refusal = request.refusal
         minutes = max(1, -(-refusal.retry_after // 60))
         refused = render(
             request,

@@ -10,7 +10,10 @@ hashing at all, once either count is over its limit within the window:
   the sign-in uses (``User.objects.get_by_natural_key``), so no spelling of an email
   counts apart; an email that matches no account is counted by its lower-cased text.
 - per address: ``WAYPOINT_GUESSES_PER_ADDRESS`` (30) guesses from one address at any
-  accounts, so one client cannot try many accounts nor keep the server hashing.
+  accounts in the window, and at most ``WAYPOINT_GUESS_BURST`` (10) of them in any
+  ``WAYPOINT_GUESS_BURST_SECONDS`` (60): one client can neither try many accounts nor
+  keep the server's workers hashing (a burst of 30 Argon2 hashes holds two workers for
+  2.5 s, long enough for a load balancer's health probe to give up).
 
 An address is the client's IPv4 address, or its IPv6 /64 (``WAYPOINT_IPV6_PREFIX``): one
 home or phone gets a whole /64 and can rotate through it. A lock is never global to an
@@ -146,18 +149,43 @@ def _refuse(request, kind: str, expires_at: float):
     raise GuessRefused(refusal)
 
 
+def _address_limits(address: str) -> list[tuple[str, int, int]]:
+    """(key, limit, window in seconds) of each count an address's guesses go into."""
+    return [
+        (
+            f"guess:burst:{address}",
+            settings.WAYPOINT_GUESS_BURST,
+            settings.WAYPOINT_GUESS_BURST_SECONDS,
+        ),
+        (f"guess:addr:{address}", settings.WAYPOINT_GUESSES_PER_ADDRESS, _window()),
+    ]
+
+
 class Guess:
     """One reserved password guess; call ``succeeded()`` when the password was right."""
 
-    def __init__(self, account_key: str, address_key: str):
+    def __init__(self, account_key: str, address_keys: list[str]):
         self.account_key = account_key
-        self.address_key = address_key
+        self.address_keys = address_keys
 
     def succeeded(self) -> None:
         # The right password clears the account's count from that address (what a
-        # person mistyped before does not linger) and gives the address its guess back.
+        # person mistyped before does not linger) and gives the address its guess back,
+        # so students signing in behind one campus NAT do not use it up.
         GuessCount.objects.filter(key=self.account_key).delete()
-        _give_back(self.address_key)
+        for key in self.address_keys:
+            _give_back(key)
+
+
+def refuse_spent_address(request) -> None:
+    """Raise GuessRefused (and set ``request.refusal``) if the request's address has no
+    guess left, reading its count without adding to it: a flood is then refused before
+    the view parses, looks up or renders anything. Raises nothing otherwise."""
+    limits = {key: limit for key, limit, _ in _address_limits(address_of(request))}
+    counts = GuessCount.objects.filter(key__in=limits, expires_at__gt=time.time())
+    for key, used, expires_at in counts.values_list("key", "count", "expires_at"):
+        if used >= limits[key]:
+            _refuse(request, "address", expires_at)
 
 
 def reserve_guess(request, *, account, email: str = "") -> Guess:
@@ -167,15 +195,20 @@ def reserve_guess(request, *, account, email: str = "") -> Guess:
     Returns a Guess; raises GuessRefused (and sets ``request.refusal``) when the address
     or the account-from-this-address is over its limit."""
     address = address_of(request)
-    address_key = f"guess:addr:{address}"
-    used, expires_at = count(address_key, _window())
-    if used > settings.WAYPOINT_GUESSES_PER_ADDRESS:
+    # In this order, so a guess at a locked account is refused as such (and the
+    # person told so) without using up the address's burst.
+    (burst_key, burst, burst_window), (address_key, limit, window) = _address_limits(address)
+    used, expires_at = count(address_key, window)
+    if used > limit:
         _refuse(request, "address", expires_at)
     account_key = f"guess:{_account_key(account, email)}:{address}"
     used, expires_at = count(account_key, _window())
     if used > settings.WAYPOINT_GUESSES_PER_ACCOUNT:
         _refuse(request, "account", expires_at)
-    return Guess(account_key, address_key)
+    used, expires_at = count(burst_key, burst_window)
+    if used > burst:
+        _refuse(request, "address", expires_at)
+    return Guess(account_key, [address_key, burst_key])
 
 
 def check_password(request, user, password: str) -> bool:

@@ -255,6 +255,11 @@ SECURE_CSP = {
 # guesses at one account from one address, and guesses from one address at any accounts.
 WAYPOINT_GUESSES_PER_ACCOUNT = int(os.environ.get("WAYPOINT_LOGIN_FAILURE_LIMIT", "5"))
 WAYPOINT_GUESSES_PER_ADDRESS = int(os.environ.get("WAYPOINT_LOGIN_ADDRESS_LIMIT", "30"))
+# ... of which at most this many in a minute: a flood's first burst of password
+# hashing must leave the workers free for everyone else (and the health probe). More
+# than the per-account limit, so a person who mistyped is told about their account.
+WAYPOINT_GUESS_BURST = int(os.environ.get("WAYPOINT_LOGIN_BURST_LIMIT", "10"))
+WAYPOINT_GUESS_BURST_SECONDS = int(os.environ.get("WAYPOINT_LOGIN_BURST_SECONDS", "60"))
 WAYPOINT_GUESS_WINDOW_SECONDS = 60 * int(os.environ.get("WAYPOINT_LOGIN_COOLOFF_MINUTES", "15"))
 # Reset mails per hour: requests from one address, mails to one account.
 WAYPOINT_RESET_MAILS_PER_ADDRESS = int(os.environ.get("WAYPOINT_RESET_ADDRESS_LIMIT", "10"))

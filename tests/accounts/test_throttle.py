@@ -102,6 +102,7 @@ def test_guesses_rotating_through_one_ipv6_64_are_counted_together(settings):
 
 def test_one_address_trying_many_accounts_is_stopped_before_any_hashing(settings, hashes):
     settings.WAYPOINT_GUESSES_PER_ADDRESS = 30
+    settings.WAYPOINT_GUESS_BURST = 30  # the burst limit has its own test
     victim = UserFactory()
     made = hashes()
     for n in range(30):
@@ -115,6 +116,34 @@ def test_one_address_trying_many_accounts_is_stopped_before_any_hashing(settings
     assert hashes() - made == 30
     # Another address is not affected.
     assert guess(victim.email, TEST_PASSWORD, ip="10.0.0.2").status_code == 302
+
+
+def test_a_spent_address_is_refused_before_the_view_with_one_query(
+    settings, django_assert_num_queries
+):
+    settings.WAYPOINT_GUESSES_PER_ADDRESS = 3
+    for n in range(3):
+        guess(f"s{n}@example.com", "wrong")
+    client = Client()
+    with django_assert_num_queries(1):  # the address's count, read
+        refused = guess("another@example.com", "wrong", client=client)
+    assert refused.status_code == 429
+    assert "Many wrong passwords came from your network" in refused.text
+    # Pages that check no password are not affected.
+    assert client.get(reverse("accounts:login"), REMOTE_ADDR="10.0.0.1").status_code == 200
+
+
+def test_one_address_may_make_only_a_few_guesses_in_a_burst(settings, hashes):
+    assert (settings.WAYPOINT_GUESS_BURST, settings.WAYPOINT_GUESS_BURST_SECONDS) == (10, 60)
+    made = hashes()
+    answers = [guess(f"s{n}@example.com", "wrong").status_code for n in range(20)]
+    assert answers == [200] * 10 + [429] * 10
+    assert hashes() - made == 10
+    refused = guess("t@example.com", "wrong")
+    assert 0 < int(refused["Retry-After"]) <= 60
+    # A minute later, ten more.
+    GuessCount.objects.filter(key__startswith="guess:burst:").update(expires_at=0)
+    assert guess("t@example.com", "wrong").status_code == 200
 
 
 def test_right_passwords_do_not_use_up_the_address(settings):
@@ -146,6 +175,8 @@ def test_a_locked_owner_gets_in_by_reset_link_which_lifts_the_lock(client, setti
     )
     assert done["Location"] == reverse("accounts:password_reset_complete")
     assert int(client.session[SESSION_KEY]) == owner.pk  # signed in by the link
+    # Reading the mail took more than the burst's minute.
+    GuessCount.objects.filter(key__startswith="guess:burst:").update(expires_at=0)
     # The lock is lifted: the new password works from the NAT too.
     assert guess(owner.email, NEW_PASSWORD, ip=nat).status_code == 302
 
@@ -265,10 +296,19 @@ def test_fifty_concurrent_guesses_at_one_account_check_exactly_the_limit(setting
 
 
 @pytest.mark.django_db(transaction=True)
+def test_fifty_concurrent_guesses_at_many_accounts_check_exactly_the_burst_limit(settings, hashes):
+    statuses = run_at_once(50, lambda i: guess(f"s{i}@example.com", "wrong").status_code)
+    assert statuses.count(200) == settings.WAYPOINT_GUESS_BURST
+    assert statuses.count(429) == 50 - settings.WAYPOINT_GUESS_BURST
+    assert hashes() == settings.WAYPOINT_GUESS_BURST
+
+
+@pytest.mark.django_db(transaction=True)
 def test_fifty_concurrent_guesses_at_many_accounts_check_exactly_the_address_limit(
     settings, hashes
 ):
     settings.WAYPOINT_GUESSES_PER_ADDRESS = 10
+    settings.WAYPOINT_GUESS_BURST = 50
     statuses = run_at_once(50, lambda i: guess(f"s{i}@example.com", "wrong").status_code)
     assert statuses.count(200) == 10
     assert statuses.count(429) == 40
@@ -281,6 +321,7 @@ def test_an_admin_can_lift_the_locks_on_one_account(settings):
         for _ in range(settings.WAYPOINT_GUESSES_PER_ACCOUNT + 1):
             guess(account.email, "wrong")
     call_command("unlock_sign_in", user.email.upper(), stdout=StringIO())
+    GuessCount.objects.filter(key__startswith="guess:burst:").update(expires_at=0)
     assert guess(user.email, TEST_PASSWORD).status_code == 302
     assert guess(other.email, TEST_PASSWORD).status_code == 429
     with pytest.raises(CommandError, match="No account uses"):
