@@ -135,7 +135,7 @@ def main(base):
         status, _, headers, page = stranger.form_post(
             "/accounts/login/", {"username": email, "password": f"wrong-{attempt}"}
         )
-        if status != 200:
+        if status != 400:  # a wrong password is bad input: 400, then 429
             break
     check(
         status == 429 and headers.get("Retry-After") and "Too many" in page,

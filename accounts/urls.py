@@ -10,7 +10,7 @@ urlpatterns = [
     path("signup/", account.signup, name="signup"),
     path(
         "login/",
-        auth_views.LoginView.as_view(
+        account.SignInView.as_view(
             template_name="accounts/login.html",
             authentication_form=SignInForm,
             redirect_authenticated_user=True,
@@ -56,7 +56,7 @@ urlpatterns = [
     ),
     path(
         "password/reset/<uidb64>/<token>/",
-        auth_views.PasswordResetConfirmView.as_view(
+        account.ResetConfirmView.as_view(
             template_name="accounts/password_reset_confirm.html",
             form_class=ResetSetPasswordForm,
             # The mailbox's owner is signed in at once: an address that too many guesses

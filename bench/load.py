@@ -14,9 +14,9 @@ production settings on loopback, and drives it with wrk:
   and the cohort dashboard alone at one connection;
 - a sign-in flood: wrong sign-ins for --flood seconds (15) at 50 connections from one
   client, each for another email, while a probe asks ``/health/`` every 100 ms as a load
-  balancer would. Guesses past the per-address limit are refused before any password
-  hashing (a 429); the probe's p95 must stay under 500 ms, or the balancer would drop
-  the node. Run it alone with ``--only flood --soak 0``;
+  balancer would. A wrong password is a 400; guesses past the address's limits are
+  refused before any password hashing (a 429). The probe's p95 must stay under 500 ms,
+  or a load balancer would drop the node. Alone: ``--only flood --soak 0``;
 - a soak: 50 connections for --soak seconds on a mix of all of it, which must
   end with no errors and no "database is locked" in the server's log.
 
@@ -320,7 +320,7 @@ def run_flood(seconds, access_log, connections=50):
         connections,
         seconds,
         access_log,
-        expected_statuses={200, 429},
+        expected_statuses={400, 429},
         probe=probe,
     )
     statuses = {}

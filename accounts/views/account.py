@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout, update_session_auth_hash
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.db import IntegrityError, transaction
 from django.shortcuts import redirect, render
@@ -21,6 +22,22 @@ from ..forms import (
 
 # The one backend (config/settings.py): a session names the backend that signed it in.
 BACKEND = "accounts.backends.ThrottledModelBackend"
+
+
+class BadInputIs400:
+    """For Django's own form views: a form that does not validate is answered 400, as
+    bad input is everywhere else, with the form and its messages."""
+
+    def form_invalid(self, form):
+        return self.render_to_response(self.get_context_data(form=form), status=400)
+
+
+class SignInView(BadInputIs400, auth_views.LoginView):
+    pass
+
+
+class ResetConfirmView(BadInputIs400, auth_views.PasswordResetConfirmView):
+    pass
 
 
 def _safe_next(request):

@@ -66,7 +66,7 @@ def test_every_spelling_that_signs_in_counts_against_the_same_account(settings):
     if connection.vendor == "postgresql":
         assert "multı@example.com" in resolving
     for n in range(settings.WAYPOINT_GUESSES_PER_ACCOUNT):
-        assert guess(resolving[n % len(resolving)], "wrong").status_code == 200
+        assert guess(resolving[n % len(resolving)], "wrong").status_code == 400
     for spelling in resolving:
         assert guess(spelling, TEST_PASSWORD).status_code == 429
     assert GuessCount.objects.get(key=f"guess:account:{user.pk}:10.0.0.1").count > 5
@@ -91,7 +91,7 @@ def test_an_address_is_an_ipv4_host_or_an_ipv6_64(rf, raw, counted):
 def test_guesses_rotating_through_one_ipv6_64_are_counted_together(settings):
     user = UserFactory()
     for n in range(settings.WAYPOINT_GUESSES_PER_ACCOUNT):
-        assert guess(user.email, "wrong", ip=f"2001:db8:1:2::{n + 1:x}").status_code == 200
+        assert guess(user.email, "wrong", ip=f"2001:db8:1:2::{n + 1:x}").status_code == 400
     assert guess(user.email, TEST_PASSWORD, ip="2001:db8:1:2:ffff::9").status_code == 429
     # The next /64 is another household.
     assert guess(user.email, TEST_PASSWORD, ip="2001:db8:1:3::1").status_code == 302
@@ -106,7 +106,7 @@ def test_one_address_trying_many_accounts_is_stopped_before_any_hashing(settings
     victim = UserFactory()
     made = hashes()
     for n in range(30):
-        assert guess(f"student{n}@example.com", "wrong").status_code == 200
+        assert guess(f"student{n}@example.com", "wrong").status_code == 400
     assert hashes() - made == 30
     refused = [guess(f"other{n}@example.com", "wrong") for n in range(50)]
     assert {r.status_code for r in refused} == {429}
@@ -137,13 +137,13 @@ def test_one_address_may_make_only_a_few_guesses_in_a_burst(settings, hashes):
     assert (settings.WAYPOINT_GUESS_BURST, settings.WAYPOINT_GUESS_BURST_SECONDS) == (10, 60)
     made = hashes()
     answers = [guess(f"s{n}@example.com", "wrong").status_code for n in range(20)]
-    assert answers == [200] * 10 + [429] * 10
+    assert answers == [400] * 10 + [429] * 10
     assert hashes() - made == 10
     refused = guess("t@example.com", "wrong")
     assert 0 < int(refused["Retry-After"]) <= 60
     # A minute later, ten more.
     GuessCount.objects.filter(key__startswith="guess:burst:").update(expires_at=0)
-    assert guess("t@example.com", "wrong").status_code == 200
+    assert guess("t@example.com", "wrong").status_code == 400
 
 
 def test_right_passwords_do_not_use_up_the_address(settings):
@@ -290,7 +290,7 @@ def test_fifty_concurrent_guesses_at_one_account_check_exactly_the_limit(setting
     user = UserFactory()
     made = hashes()
     statuses = run_at_once(50, lambda _: guess(user.email, "wrong").status_code)
-    assert statuses.count(200) == settings.WAYPOINT_GUESSES_PER_ACCOUNT
+    assert statuses.count(400) == settings.WAYPOINT_GUESSES_PER_ACCOUNT
     assert statuses.count(429) == 50 - settings.WAYPOINT_GUESSES_PER_ACCOUNT
     assert hashes() - made == settings.WAYPOINT_GUESSES_PER_ACCOUNT
 
@@ -298,7 +298,7 @@ def test_fifty_concurrent_guesses_at_one_account_check_exactly_the_limit(setting
 @pytest.mark.django_db(transaction=True)
 def test_fifty_concurrent_guesses_at_many_accounts_check_exactly_the_burst_limit(settings, hashes):
     statuses = run_at_once(50, lambda i: guess(f"s{i}@example.com", "wrong").status_code)
-    assert statuses.count(200) == settings.WAYPOINT_GUESS_BURST
+    assert statuses.count(400) == settings.WAYPOINT_GUESS_BURST
     assert statuses.count(429) == 50 - settings.WAYPOINT_GUESS_BURST
     assert hashes() == settings.WAYPOINT_GUESS_BURST
 
@@ -310,7 +310,7 @@ def test_fifty_concurrent_guesses_at_many_accounts_check_exactly_the_address_lim
     settings.WAYPOINT_GUESSES_PER_ADDRESS = 10
     settings.WAYPOINT_GUESS_BURST = 50
     statuses = run_at_once(50, lambda i: guess(f"s{i}@example.com", "wrong").status_code)
-    assert statuses.count(200) == 10
+    assert statuses.count(400) == 10
     assert statuses.count(429) == 40
     assert hashes() == 10
 
