@@ -118,15 +118,16 @@ def test_one_address_trying_many_accounts_is_stopped_before_any_hashing(settings
     assert guess(victim.email, TEST_PASSWORD, ip="10.0.0.2").status_code == 302
 
 
+@pytest.mark.parametrize("url", [LOGIN, "/admin/login/"])
 def test_a_spent_address_is_refused_before_the_view_with_one_query(
-    settings, django_assert_num_queries
+    settings, django_assert_num_queries, url
 ):
     settings.WAYPOINT_GUESSES_PER_ADDRESS = 3
     for n in range(3):
         guess(f"s{n}@example.com", "wrong")
     client = Client()
     with django_assert_num_queries(1):  # the address's count, read
-        refused = guess("another@example.com", "wrong", client=client)
+        refused = guess("another@example.com", "wrong", client=client, url=url)
     assert refused.status_code == 429
     assert "Many wrong passwords came from your network" in refused.text
     # Pages that check no password are not affected.
@@ -179,6 +180,24 @@ def test_a_locked_owner_gets_in_by_reset_link_which_lifts_the_lock(client, setti
     GuessCount.objects.filter(key__startswith="guess:burst:").update(expires_at=0)
     # The lock is lifted: the new password works from the NAT too.
     assert guess(owner.email, NEW_PASSWORD, ip=nat).status_code == 302
+
+
+def test_behind_a_spent_address_the_owner_gets_in_by_reset_link(client, settings):
+    settings.WAYPOINT_GUESSES_PER_ADDRESS = 3
+    owner = UserFactory()
+    nat = "198.51.100.1"
+    for n in range(3):
+        guess(f"s{n}@example.com", "wrong", ip=nat)
+    assert guess(owner.email, TEST_PASSWORD, ip=nat).status_code == 429
+    client.post(reverse("accounts:password_reset"), {"email": owner.email}, REMOTE_ADDR=nat)
+    link = re.search(r"https?://testserver(/accounts/password/reset/\S+/)", mail.outbox[0].body)
+    form_url = client.get(link[1], follow=True, REMOTE_ADDR=nat).redirect_chain[-1][0]
+    client.post(
+        form_url, {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD}, REMOTE_ADDR=nat
+    )
+    assert int(client.session[SESSION_KEY]) == owner.pk
+    page = client.get(reverse("roadmap:my_dashboard"), REMOTE_ADDR=nat, follow=True)
+    assert page.status_code == 200
 
 
 # -- current password on password change and deletion ----------------------------------
