@@ -3,8 +3,9 @@
 Signs a new student up, signs out and in again, ticks an item on the checklist
 the way htmx does, and checks that the dashboard counts it; along the way, that
 the health URL answers, static files come compressed with long cache headers,
-and the security headers are there. Standard library only; exits non-zero with
-the failed step on the first problem. It creates one account on the target.
+the security headers are there, the reset page opens, and wrong passwords end in
+a 429. Standard library only; exits non-zero with the failed step on the first
+problem. It creates one account on the target and locks it from this address.
 """
 
 import gzip
@@ -120,6 +121,26 @@ def main(base):
     check(headers.get("Content-Encoding") == "gzip", "static files are sent compressed")
     cache = headers.get("Cache-Control", "")
     check("max-age=315360000" in cache, "hashed static files are cached for years")
+
+    status, _, _, page = smoke.request("/accounts/password/reset/")
+    mail_off = "does not send email" in page
+    check(
+        status == 200 and (mail_off or 'name="email"' in page),
+        "the reset page " + ("says mail is off" if mail_off else "asks for an email"),
+    )
+
+    # Last, as it locks the new account from this address: wrong passwords are refused.
+    stranger = Smoke(base)
+    for attempt in range(1, 8):
+        status, _, headers, page = stranger.form_post(
+            "/accounts/login/", {"username": email, "password": f"wrong-{attempt}"}
+        )
+        if status != 400:  # a wrong password is bad input: 400, then 429
+            break
+    check(
+        status == 429 and headers.get("Retry-After") and "Too many" in page,
+        f"wrong passwords are refused with a 429 after {attempt - 1} tries",
+    )
     print("SMOKE PASSED")
 
 

@@ -2,8 +2,14 @@ from datetime import date
 
 from django import forms
 from django.contrib.auth import password_validation
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import (
+    AuthenticationForm,
+    PasswordChangeForm,
+    PasswordResetForm,
+    SetPasswordForm,
+)
 
+from . import throttle
 from .models import Cohort, User
 
 DUPLICATE_EMAIL = "An account with this email already exists. Sign in or reset your password."
@@ -112,21 +118,60 @@ class ProfileForm(forms.ModelForm):
 
 
 class DeleteAccountForm(forms.Form):
+    """Asks for the current password, counted as a guess like a sign-in
+    (accounts/throttle.py): a refused guess raises GuessRefused before any hashing."""
+
     password = forms.CharField(
         label="Your password",
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
 
-    def __init__(self, *args, user, **kwargs):
+    def __init__(self, *args, user, request, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
+        self.request = request
 
     def clean_password(self):
         password = self.cleaned_data["password"]
-        if not self.user.check_password(password):
+        if not throttle.check_password(self.request, self.user, password):
             raise forms.ValidationError("That is not your password. Nothing was deleted.")
         return password
+
+
+class GuardedPasswordChangeForm(PasswordChangeForm):
+    """Django's password change, with the old password counted as a guess like a sign-in."""
+
+    def __init__(self, user, *args, request, **kwargs):
+        super().__init__(user, *args, **kwargs)
+        self.request = request
+
+    def clean_old_password(self):
+        old_password = self.cleaned_data["old_password"]
+        if not throttle.check_password(self.request, self.user, old_password):
+            raise forms.ValidationError(
+                self.error_messages["password_incorrect"], code="password_incorrect"
+            )
+        return old_password
+
+
+class LimitedPasswordResetForm(PasswordResetForm):
+    """Django's reset form, mailing each account at most WAYPOINT_RESET_MAILS_PER_ACCOUNT
+    links an hour. Past that, nothing is sent and the answer is the same as ever, so it
+    never tells whether an email has an account."""
+
+    def get_users(self, email):
+        return (user for user in super().get_users(email) if throttle.may_mail_reset_link(user))
+
+
+class ResetSetPasswordForm(SetPasswordForm):
+    """Setting a password from a reset link lifts every sign-in lock on the account:
+    whoever holds the mailbox is the owner, even behind an address someone else locked."""
+
+    def save(self, commit=True):
+        user = super().save(commit)
+        throttle.forget_account(user)
+        return user
 
 
 class CohortForm(forms.ModelForm):

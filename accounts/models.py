@@ -6,6 +6,8 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.urls import reverse
 
+from .throttle import GuessCount  # noqa: F401  (a model: its table comes with this app)
+
 # Waypoint follows four-year B.Tech batches; years outside this window are typos.
 EARLIEST_BATCH = 2000
 LATEST_BATCH = 2100

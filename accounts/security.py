@@ -1,6 +1,16 @@
-"""Who is trying to sign in, as the lockout (django-axes) counts it."""
+"""Who is asking, as the limits count it, and the answer when a limit refuses."""
 
 from django.conf import settings
+from django.shortcuts import render
+from django.urls import Resolver404, resolve
+
+# The views where a person types a password that is checked (accounts/throttle.py).
+PASSWORD_CHECKING_VIEWS = {
+    "accounts:login",
+    "admin:login",
+    "accounts:password_change",
+    "accounts:delete",
+}
 
 
 def client_ip(request) -> str:
@@ -20,8 +30,47 @@ def client_ip(request) -> str:
     return request.META.get("REMOTE_ADDR", "")
 
 
-def sign_in_name(request, credentials) -> str:
-    """The email tried, spelled one way: sign-in matches emails whatever their case,
-    so "Asha@X.in" and "asha@x.in" must count against the same lock."""
-    data = credentials or getattr(request, "data", request.POST)
-    return (data.get(settings.AXES_USERNAME_FORM_FIELD) or "").strip().lower()
+class RefusalMiddleware:
+    """Answers a request that a limit refused (accounts/throttle.py) with the 429 page.
+
+    The refusal is raised deep inside a form (sign-in, password change, deletion, reset);
+    whatever page the view then rendered, the person sees why nothing happened and when
+    to try again. A POST to a password-checking view from an address with no guess left
+    is refused before the view runs at all, so a flood costs as little as can be.
+    Placed last in MIDDLEWARE, so it sees the view's request directly."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.method == "POST" and self._checks_a_password(request):
+            from .throttle import GuessRefused, refuse_spent_address  # it imports this module
+
+            try:
+                refuse_spent_address(request)
+            except GuessRefused:
+                return self.refused(request)
+        response = self.get_response(request)
+        if getattr(request, "refusal", None) is None:
+            return response
+        return self.refused(request)
+
+    @staticmethod
+    def _checks_a_password(request) -> bool:
+        try:
+            return resolve(request.path_info).view_name in PASSWORD_CHECKING_VIEWS
+        except Resolver404:
+            return False
+
+    @staticmethod
+    def refused(request):
+        refusal = request.refusal
+        minutes = max(1, -(-refusal.retry_after // 60))
+        refused = render(
+            request,
+            "accounts/locked_out.html",
+            {"refusal": refusal, "minutes": minutes, "mail_delivers": settings.MAIL_DELIVERS},
+            status=429,
+        )
+        refused["Retry-After"] = str(refusal.retry_after)
+        return refused

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from .forms import SignInForm
+from .forms import ResetSetPasswordForm, SignInForm
 from .views import account, cohorts
 
 app_name = "accounts"
@@ -10,7 +10,7 @@ urlpatterns = [
     path("signup/", account.signup, name="signup"),
     path(
         "login/",
-        auth_views.LoginView.as_view(
+        account.SignInView.as_view(
             template_name="accounts/login.html",
             authentication_form=SignInForm,
             redirect_authenticated_user=True,
@@ -40,14 +40,7 @@ urlpatterns = [
     ),
     path("cohorts/<int:pk>/invite/", cohorts.regenerate_code, name="regenerate_code"),
     path("cohorts/<int:pk>/active/", cohorts.set_active, name="set_active"),
-    path(
-        "password/",
-        auth_views.PasswordChangeView.as_view(
-            template_name="accounts/password_change.html",
-            success_url=reverse_lazy("accounts:password_change_done"),
-        ),
-        name="password_change",
-    ),
+    path("password/", account.password_change, name="password_change"),
     path(
         "password/done/",
         auth_views.PasswordChangeDoneView.as_view(
@@ -55,16 +48,7 @@ urlpatterns = [
         ),
         name="password_change_done",
     ),
-    path(
-        "password/reset/",
-        auth_views.PasswordResetView.as_view(
-            template_name="accounts/password_reset.html",
-            email_template_name="accounts/email/password_reset.txt",
-            subject_template_name="accounts/email/password_reset_subject.txt",
-            success_url=reverse_lazy("accounts:password_reset_done"),
-        ),
-        name="password_reset",
-    ),
+    path("password/reset/", account.password_reset, name="password_reset"),
     path(
         "password/reset/sent/",
         auth_views.PasswordResetDoneView.as_view(template_name="accounts/password_reset_done.html"),
@@ -72,8 +56,12 @@ urlpatterns = [
     ),
     path(
         "password/reset/<uidb64>/<token>/",
-        auth_views.PasswordResetConfirmView.as_view(
+        account.ResetConfirmView.as_view(
             template_name="accounts/password_reset_confirm.html",
+            form_class=ResetSetPasswordForm,
+            # The mailbox's owner is signed in at once: an address that too many guesses
+            # locked (a campus NAT, say) does not keep them out.
+            post_reset_login=True,
             success_url=reverse_lazy("accounts:password_reset_complete"),
         ),
         name="password_reset_confirm",

@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/load.py                 # both databases, about 10 minutes
     .venv/bin/python bench/load.py --db sqlite --duration 5 --soak 20
+    .venv/bin/python bench/load.py --db sqlite --students 50 --only flood --soak 0
 
 For each database it fills a throwaway database (1,000 students on the full ML
 roadmap, a progress row for every student and item), starts gunicorn with the
@@ -11,6 +12,11 @@ production settings on loopback, and drives it with wrk:
 - the toggle (an htmx POST that sets an item's status), the student dashboard,
   the checklist page and a 500-student cohort dashboard, each at 16 connections,
   and the cohort dashboard alone at one connection;
+- a sign-in flood: wrong sign-ins for --flood seconds (15) at 50 connections from one
+  client, each for another email, while a probe asks ``/health/`` every 100 ms as a load
+  balancer would. A wrong password is a 400; guesses past the address's limits are
+  refused before any password hashing (a 429). The probe's p95 must stay under 500 ms,
+  or a load balancer would drop the node. Alone: ``--only flood --soak 0``;
 - a soak: 50 connections for --soak seconds on a mix of all of it, which must
   end with no errors and no "database is locked" in the server's log.
 
@@ -28,6 +34,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -51,6 +58,7 @@ def main():
     parser.add_argument("--soak", type=int, default=120, help="seconds of the 50-user soak")
     parser.add_argument("--workers", type=int, default=max(2, os.cpu_count() or 1))
     parser.add_argument("--only", default="", help="run only the requests whose name has this")
+    parser.add_argument("--flood", type=int, default=15, help="seconds of the sign-in flood")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed: apt-get install wrk")
@@ -156,6 +164,10 @@ def run_database(db, database_url, args):
         for name, lines, connections in scenarios:
             if name.startswith("ceiling") or args.only in name:
                 rows.append(run_wrk(name, lines, connections, args.duration, access_log))
+        # Last: the flood uses up the client's sign-in allowance.
+        flood = None
+        if args.flood and args.only in "sign-in flood":
+            flood = run_flood(args.flood, access_log)
         soak = None
         if args.soak:
             soak = run_wrk("soak (mix)", soak_mix(scenarios), 50, args.soak, access_log)
@@ -170,6 +182,7 @@ def run_database(db, database_url, args):
     locked = (VAR / f"bench-server-{db}.log").read_text().count("database is locked")
     return {
         "rows": rows,
+        "flood": flood,
         "soak": soak,
         "locked": locked,
         "transfer": transfer,
@@ -263,34 +276,117 @@ def check_first_request(name, line):
         raise SystemExit(f"{name}: {line[0]} {line[1]} answered {status}, not 200")
 
 
-def run_wrk(name, lines, connections, duration, access_log):
+def flood_lines(count):
+    """Wrong sign-ins, each at another email: one client trying many accounts."""
+    return [
+        ("POST", "/accounts/login/", "", f"username=flood{n}%40example.com&password=wrong-{n}")
+        for n in range(count)
+    ]
+
+
+class HealthProbe(threading.Thread):
+    """Asks /health/ every 100 ms on a new connection, as a load balancer does, and keeps
+    each answer's time in ms (30 s for one that never came)."""
+
+    def __init__(self):
+        super().__init__(daemon=True)
+        self.times, self.failures = [], 0
+        self.stopping = threading.Event()
+
+    def run(self):
+        while not self.stopping.is_set():
+            started = time.monotonic()
+            try:
+                with urllib.request.urlopen(f"{BASE_URL}/health/", timeout=30) as response:
+                    response.read()
+                    self.failures += response.status != 200
+            except OSError:
+                self.failures += 1
+            self.times.append((time.monotonic() - started) * 1000)
+            self.stopping.wait(max(0.0, 0.1 - (time.monotonic() - started)))
+
+    def stop(self):
+        self.stopping.set()
+        self.join()
+
+
+def run_flood(seconds, access_log, connections=50):
+    """Wrong sign-ins for ``seconds`` at 50 connections, /health/ probed all along."""
+    probe = HealthProbe()
+    offset = access_log.stat().st_size if access_log.exists() else 0
+    result = run_wrk(
+        "sign-in flood (wrong passwords)",
+        flood_lines(5000),
+        connections,
+        seconds,
+        access_log,
+        expected_statuses={400, 429},
+        probe=probe,
+    )
+    statuses = {}
+    with access_log.open() as log:
+        log.seek(offset)
+        for line in log:
+            match = ACCESS_LINE.search(line.strip())
+            if match and match["path"] == "/accounts/login/":
+                statuses[match["status"]] = statuses.get(match["status"], 0) + 1
+    times = sorted(probe.times)
+    result.update(
+        statuses=statuses,
+        health_probes=len(times),
+        health_failures=probe.failures,
+        health_p50_ms=statistics.median(times),
+        health_p95_ms=times[min(len(times) - 1, int(len(times) * 0.95))],
+        health_max_ms=times[-1],
+    )
+    print(
+        f"{'  /health/ during the flood':<36} {len(times)} probes  "
+        f"p50 {result['health_p50_ms']:.1f} ms  p95 {result['health_p95_ms']:.1f} ms  "
+        f"max {result['health_max_ms']:.1f} ms  failed {probe.failures}; "
+        f"sign-in answers {dict(sorted(statuses.items()))}",
+        flush=True,
+    )
+    return result
+
+
+def run_wrk(name, lines, connections, duration, access_log, expected_statuses=None, probe=None):
+    """Drive the server with wrk; a probe (HealthProbe) runs exactly while wrk does."""
     plan_file = VAR / "bench-wrk-plan.tsv"
     plan_file.write_text("".join("\t".join(line) + "\n" for line in lines))
     time.sleep(3)  # let requests still queued from the previous run finish
     offset = access_log.stat().st_size if access_log.exists() else 0
     threads = min(2, connections)
-    completed = subprocess.run(
-        [
-            "wrk",
-            f"-t{threads}",
-            f"-c{connections}",
-            f"-d{duration}s",
-            "--timeout",
-            "30s",
-            "-s",
-            str(BASE_DIR / "bench" / "wrk.lua"),
-            BASE_URL,
-        ],
-        env={**os.environ, "WRK_PLAN": str(plan_file)},
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+    env = {**os.environ, "WRK_PLAN": str(plan_file)}
+    if probe:
+        probe.start()
+    try:
+        completed = subprocess.run(
+            [
+                "wrk",
+                f"-t{threads}",
+                f"-c{connections}",
+                f"-d{duration}s",
+                "--timeout",
+                "30s",
+                "-s",
+                str(BASE_DIR / "bench" / "wrk.lua"),
+                BASE_URL,
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+    finally:
+        if probe:
+            probe.stop()
     result = json.loads(completed.stdout.strip().splitlines()[-1])
     result["name"] = name
     result["connections"] = connections
     result["rps"] = result["requests"] / result["seconds"]
-    result.update(server_latency(access_log, offset))
+    result.update(server_latency(access_log, offset, expected_statuses))
+    if expected_statuses:
+        result["bad_status"] = 0  # wrk counts any status >= 400; the log says which
     print(
         f"{name:<36} c={connections:<3} {result['rps']:>8.1f} req/s  "
         f"p50 {result['p50_ms']:>7.1f} ms  p95 {result['p95_ms']:>7.1f} ms  "
@@ -301,8 +397,9 @@ def run_wrk(name, lines, connections, duration, access_log):
     return result
 
 
-def server_latency(access_log, offset):
-    """Percentiles of the request times gunicorn logged since offset, and its 4xx/5xx count."""
+def server_latency(access_log, offset, expected_statuses=None):
+    """Percentiles of the request times gunicorn logged since offset, and the count of
+    4xx/5xx answers (other than expected_statuses, e.g. a refused sign-in's 429)."""
     with access_log.open() as log:
         log.seek(offset)
         times, failures = [], 0
@@ -310,7 +407,8 @@ def server_latency(access_log, offset):
             match = ACCESS_LINE.search(line.strip())
             if match:
                 times.append(int(match["us"]) / 1000)
-                failures += int(match["status"]) >= 400
+                status = int(match["status"])
+                failures += status >= 400 and status not in (expected_statuses or ())
     if not times:
         return {"server_p50_ms": 0.0, "server_p95_ms": 0.0, "server_errors": failures}
     times.sort()
@@ -360,6 +458,19 @@ def markdown(results, args):
                 f"| {row['name']} | {row['connections']} | {row['rps']:.0f} "
                 f"| {row['rps'] / ceiling:.1%} | {row['p50_ms']:.1f} | {row['p95_ms']:.1f} "
                 f"| {row['server_p50_ms']:.1f} | {row['server_p95_ms']:.1f} | {errors} |"
+            )
+        flood = result["flood"]
+        if flood:
+            answers = ", ".join(
+                f"{n:,} × {status}" for status, n in sorted(flood["statuses"].items())
+            )
+            out.append(
+                f"\nSign-in flood: {flood['requests']:,} wrong sign-ins (one client, 50 "
+                f"connections, a new email each) in {flood['seconds']:.1f} s, "
+                f"{flood['rps']:.0f} req/s, answered {answers}. `/health/` probed every "
+                f"100 ms meanwhile: p50 {flood['health_p50_ms']:.1f} ms, p95 "
+                f"{flood['health_p95_ms']:.1f} ms, max {flood['health_max_ms']:.1f} ms, "
+                f"{flood['health_failures']} failed of {flood['health_probes']}.  "
             )
         transfer = result["transfer"]
         parts = ", ".join(

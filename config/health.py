@@ -27,8 +27,7 @@ def _cache() -> str:
 def health(request):
     """For the load balancer: 200 when this server can reach what it needs, else 503.
 
-    That is the database, and Redis when it is configured (sessions and the sign-in
-    lockout go through it then)."""
+    That is the database, and Redis when it is configured (sessions go through it then)."""
     checks = {"database": _database}
     if "redis" in settings.CACHES["default"]["BACKEND"].lower():
         checks["cache"] = _cache

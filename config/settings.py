@@ -5,7 +5,6 @@ variable; the defaults suit local development on SQLite.
 """
 
 import os
-from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -53,7 +52,6 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_htmx",
-    "axes",
     "accounts",
     "roadmap",
 ]
@@ -78,8 +76,8 @@ MIDDLEWARE = [
     # answers out of every cache.
     "config.http.SignInAgainMiddleware",
     "config.http.PrivatePagesMiddleware",
-    # Last, as django-axes asks: it turns a locked-out sign-in into a 429 page.
-    "axes.middleware.AxesMiddleware",
+    # Last: it turns a request that a sign-in or reset limit refused into a 429 page.
+    "accounts.security.RefusalMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -133,10 +131,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
-AUTHENTICATION_BACKENDS = [
-    "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
-]
+# One backend: Django's, with every guess counted before the password is hashed
+# (accounts/throttle.py). A second backend would hash a wrong password a second time.
+AUTHENTICATION_BACKENDS = ["accounts.backends.ThrottledModelBackend"]
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     # Older hashes keep working and are upgraded at the next sign-in.
@@ -154,6 +151,8 @@ AUTH_PASSWORD_VALIDATORS = [
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # Twelve spaces, or "aaaaaaaaaaaa", are twelve characters too.
+    {"NAME": "accounts.validators.DistinctCharactersValidator", "OPTIONS": {"min_distinct": 5}},
 ]
 
 LANGUAGE_CODE = "en-in"
@@ -179,13 +178,18 @@ STORAGES = {
 
 FIXTURE_DIRS = [BASE_DIR / "fixtures"]
 
-# Mail (password resets) goes to the console unless an SMTP host is configured.
-if os.environ.get("DJANGO_EMAIL_HOST"):
+# Mail (password resets). With DJANGO_EMAIL_HOST: SMTP. Without it, in development
+# (DEBUG on): printed to the console, readable (accounts/mail.py). Without it in
+# production: mail is off. The password-reset pages then say so and send nothing,
+# and the deployment check says so (accounts.W001); nothing is printed nor lost silently.
+email_host = os.environ.get("DJANGO_EMAIL_HOST", "")
+MAIL_DELIVERS = bool(email_host) or DEBUG
+if email_host:
     MAILERS = {
         "default": {
             "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
             "OPTIONS": {
-                "host": os.environ["DJANGO_EMAIL_HOST"],
+                "host": email_host,
                 "port": int(os.environ.get("DJANGO_EMAIL_PORT", "587")),
                 "username": os.environ.get("DJANGO_EMAIL_USER", ""),
                 "password": os.environ.get("DJANGO_EMAIL_PASSWORD", ""),
@@ -194,8 +198,10 @@ if os.environ.get("DJANGO_EMAIL_HOST"):
             },
         }
     }
+elif DEBUG:
+    MAILERS = {"default": {"BACKEND": "accounts.mail.ReadableConsoleBackend"}}
 else:
-    MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
+    MAILERS = {"default": {"BACKEND": "accounts.mail.MailOffBackend"}}
 DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "Waypoint <noreply@localhost>")
 
 # Shared cache (and so shared rate-limit state) when several app servers run: Redis.
@@ -206,13 +212,11 @@ if os.environ.get("REDIS_URL"):
             "LOCATION": os.environ["REDIS_URL"],
         }
     }
-    # Sessions read from the cache, written through to the database; sign-in
-    # failures counted in Redis rather than in a table.
+    # Sessions read from the cache, written through to the database.
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
-    AXES_HANDLER = "axes.handlers.cache.AxesCacheHandler"
 else:
     # Nothing that must be shared between app servers lives in this cache: sessions
-    # and sign-in failures are then kept in the database.
+    # are then kept in the database (and sign-in counts always are).
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # Security. Production (DEBUG off) is strict by default; each switch can be turned
@@ -253,24 +257,26 @@ SECURE_CSP = {
     "object-src": [CSP.NONE],
 }
 
-# Sign-in lockout (django-axes): 5 failures for one email from one address lock
-# that pair for 15 minutes; the answer is a 429 page. The counts live in the database
-# (in Redis with REDIS_URL), so every app server behind the load balancer sees them.
-AXES_FAILURE_LIMIT = int(os.environ.get("WAYPOINT_LOGIN_FAILURE_LIMIT", "5"))
-AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("WAYPOINT_LOGIN_COOLOFF_MINUTES", "15")))
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
-# The sign-in forms (ours and the admin's) name the email field "username".
-AXES_USERNAME_FORM_FIELD = "username"
-AXES_RESET_ON_SUCCESS = True
-AXES_HTTP_RESPONSE_CODE = 429
-AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
+# Password guesses and reset mails (accounts/throttle.py). Each guess at a password is
+# counted in the database before the password is hashed; past a limit it is refused
+# with a 429 page, at no hashing cost. Limits per window of WAYPOINT_LOGIN_COOLOFF_MINUTES:
+# guesses at one account from one address, and guesses from one address at any accounts.
+WAYPOINT_GUESSES_PER_ACCOUNT = int(os.environ.get("WAYPOINT_LOGIN_FAILURE_LIMIT", "5"))
+WAYPOINT_GUESSES_PER_ADDRESS = int(os.environ.get("WAYPOINT_LOGIN_ADDRESS_LIMIT", "30"))
+# ... of which at most this many in a minute: a flood's first burst of password
+# hashing must leave the workers free for everyone else (and the health probe). More
+# than the per-account limit, so a person who mistyped is told about their account.
+WAYPOINT_GUESS_BURST = int(os.environ.get("WAYPOINT_LOGIN_BURST_LIMIT", "10"))
+WAYPOINT_GUESS_BURST_SECONDS = int(os.environ.get("WAYPOINT_LOGIN_BURST_SECONDS", "60"))
+WAYPOINT_GUESS_WINDOW_SECONDS = 60 * int(os.environ.get("WAYPOINT_LOGIN_COOLOFF_MINUTES", "15"))
+# Reset mails per hour: requests from one address, mails to one account.
+WAYPOINT_RESET_MAILS_PER_ADDRESS = int(os.environ.get("WAYPOINT_RESET_ADDRESS_LIMIT", "10"))
+WAYPOINT_RESET_MAILS_PER_ACCOUNT = int(os.environ.get("WAYPOINT_RESET_ACCOUNT_LIMIT", "3"))
+# An IPv6 client is counted by its network of this size: a home or a phone has a whole /64.
+WAYPOINT_IPV6_PREFIX = int(os.environ.get("WAYPOINT_IPV6_PREFIX", "64"))
 # Behind proxies, the client address is read from X-Forwarded-For, counting this many
 # proxies from the right (accounts/security.py); 0 uses the connection's address.
 WAYPOINT_PROXY_COUNT = int(os.environ.get("WAYPOINT_PROXY_COUNT", "0"))
-AXES_CLIENT_IP_CALLABLE = "accounts.security.client_ip"
-AXES_USERNAME_CALLABLE = "accounts.security.sign_in_name"
-# Failures are what the lockout needs; a row per successful sign-in is not kept.
-AXES_DISABLE_ACCESS_LOG = True
 
 # Waypoint's own settings.
 # The Indian academic year starts in July: a batch admitted in 2025 is in year 1
@@ -285,6 +291,4 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
-    # Every failed sign-in is stored in the database; the log keeps the lockouts.
-    "loggers": {"axes": {"level": "WARNING"}},
 }

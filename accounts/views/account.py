@@ -1,5 +1,7 @@
+from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import login, logout
+from django.contrib.auth import login, logout, update_session_auth_hash
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.db import IntegrityError, transaction
 from django.shortcuts import redirect, render
@@ -8,7 +10,34 @@ from django.views.decorators.debug import sensitive_post_parameters
 
 from roadmap.services import follow_default_roadmap
 
-from ..forms import DUPLICATE_EMAIL, DeleteAccountForm, ProfileForm, SignUpForm
+from .. import throttle
+from ..forms import (
+    DUPLICATE_EMAIL,
+    DeleteAccountForm,
+    GuardedPasswordChangeForm,
+    LimitedPasswordResetForm,
+    ProfileForm,
+    SignUpForm,
+)
+
+# The one backend (config/settings.py): a session names the backend that signed it in.
+BACKEND = "accounts.backends.ThrottledModelBackend"
+
+
+class BadInputIs400:
+    """For Django's own form views: a form that does not validate is answered 400, as
+    bad input is everywhere else, with the form and its messages."""
+
+    def form_invalid(self, form):
+        return self.render_to_response(self.get_context_data(form=form), status=400)
+
+
+class SignInView(BadInputIs400, auth_views.LoginView):
+    pass
+
+
+class ResetConfirmView(BadInputIs400, auth_views.PasswordResetConfirmView):
+    pass
 
 
 def _safe_next(request):
@@ -37,7 +66,7 @@ def signup(request):
                 form.add_error("email", DUPLICATE_EMAIL)
             else:
                 follow_default_roadmap(user)
-                login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+                login(request, user, backend=BACKEND)
                 messages.success(request, f"Welcome to Waypoint, {user.get_short_name()}!")
                 return redirect(_safe_next(request) or "roadmap:my_dashboard")
         return render(
@@ -61,7 +90,9 @@ def profile(request):
 @login_required
 @sensitive_post_parameters("password")
 def delete_account(request):
-    form = DeleteAccountForm(request.POST if request.method == "POST" else None, user=request.user)
+    form = DeleteAccountForm(
+        request.POST if request.method == "POST" else None, user=request.user, request=request
+    )
     if request.method == "POST":
         if form.is_valid():
             # Progress, notes and the activity log go with the account (cascade).
@@ -71,3 +102,46 @@ def delete_account(request):
             return redirect("home")
         return render(request, "accounts/delete.html", {"form": form}, status=400)
     return render(request, "accounts/delete.html", {"form": form})
+
+
+@login_required
+@sensitive_post_parameters("old_password", "new_password1", "new_password2")
+def password_change(request):
+    """Change the password, the old one counted as a guess (accounts/throttle.py)."""
+    form = GuardedPasswordChangeForm(
+        request.user, request.POST if request.method == "POST" else None, request=request
+    )
+    if request.method == "POST":
+        if form.is_valid():
+            form.save()
+            # Stay signed in here; other sessions of the account end with the old password.
+            update_session_auth_hash(request, form.user)
+            return redirect("accounts:password_change_done")
+        return render(request, "accounts/password_change.html", {"form": form}, status=400)
+    return render(request, "accounts/password_change.html", {"form": form})
+
+
+def password_reset(request):
+    """Ask for a reset link by email, limited per address and per account.
+
+    Without mail (production with no SMTP, settings.MAIL_DELIVERS off) the page says so
+    and a POST is answered 503, sending nothing."""
+    if not settings.MAIL_DELIVERS:
+        status = 503 if request.method == "POST" else 200
+        return render(request, "accounts/password_reset_unavailable.html", status=status)
+    form = LimitedPasswordResetForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                throttle.reserve_reset_request(request)
+            except throttle.GuessRefused:
+                return render(request, "accounts/password_reset.html", {"form": form})
+            form.save(
+                request=request,
+                use_https=request.is_secure(),
+                subject_template_name="accounts/email/password_reset_subject.txt",
+                email_template_name="accounts/email/password_reset.txt",
+            )
+            return redirect("accounts:password_reset_done")
+        return render(request, "accounts/password_reset.html", {"form": form}, status=400)
+    return render(request, "accounts/password_reset.html", {"form": form})

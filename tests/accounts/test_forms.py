@@ -91,8 +91,9 @@ def test_profile_form_keeps_the_users_own_older_batch_but_no_other():
     assert "batch" in form.errors
 
 
-def test_delete_form_checks_the_password_of_the_user_it_was_given(user):
-    assert DeleteAccountForm({"password": TEST_PASSWORD}, user=user).is_valid()
-    form = DeleteAccountForm({"password": "wrong"}, user=user)
+def test_delete_form_checks_the_password_of_the_user_it_was_given(user, rf):
+    request = rf.post("/")
+    assert DeleteAccountForm({"password": TEST_PASSWORD}, user=user, request=request).is_valid()
+    form = DeleteAccountForm({"password": "wrong"}, user=user, request=request)
     assert not form.is_valid()
     assert form.errors["password"] == ["That is not your password. Nothing was deleted."]

@@ -194,7 +194,7 @@ def test_login_sends_signed_in_users_on(client, user):
 
 def test_login_with_a_wrong_password_says_so(client, user):
     response = client.post(reverse("accounts:login"), {"username": user.email, "password": "nope"})
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "That email and password do not match an account" in response.text
     assert "the email is not" in response.text  # not "both fields may be case-sensitive"
     assert SESSION_KEY not in client.session
@@ -329,7 +329,7 @@ def test_password_change_with_a_wrong_old_password_changes_nothing(client, user)
         reverse("accounts:password_change"),
         {"old_password": "not it", "new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD},
     )
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "Your old password was entered incorrectly" in response.text
     user.refresh_from_db()
     assert user.check_password(TEST_PASSWORD)

@@ -1,0 +1,56 @@
+"""How mail leaves Waypoint when there is no SMTP relay (config/settings.py, "Mail")."""
+
+from django.conf import settings
+from django.core import checks
+from django.core.mail.backends.base import BaseEmailBackend
+from django.core.mail.backends.console import EmailBackend as ConsoleBackend
+
+
+class ReadableConsoleBackend(ConsoleBackend):
+    """Development (DEBUG on, no SMTP): each mail printed to the console as a person reads
+    it: its headers, then each text part decoded. Django's console backend prints the
+    wire format, where a long line (the password-reset link) is cut by quoted-printable
+    soft breaks, or all of it is base64, and cannot be copied."""
+
+    def write_message(self, message):
+        msg = message.message()
+        for name, value in msg.items():
+            if not name.lower().startswith(("content-", "mime-")):
+                self.stream.write(f"{name}: {value}\n")
+        for part in msg.walk():
+            if part.get_content_maintype() == "text" and not part.is_attachment():
+                self.stream.write(f"\n[{part.get_content_type()}]\n{part.get_content()}")
+        self.stream.write("-" * 79 + "\n")
+
+
+class MailUnavailable(RuntimeError):
+    pass
+
+
+class MailOffBackend(BaseEmailBackend):
+    """Production without SMTP: mail is off. Every page that would send mail checks
+    ``settings.MAIL_DELIVERS`` first and says so; a send that gets here anyway fails
+    loudly rather than vanishing.
+
+    Raises MailUnavailable on any attempt to send."""
+
+    def send_messages(self, email_messages):
+        if not email_messages:
+            return 0
+        raise MailUnavailable("Mail is off: DJANGO_EMAIL_HOST is not set (docs/deploy.md, 'Mail').")
+
+
+@checks.register(checks.Tags.mail, deploy=True)
+def check_mail_delivers(app_configs, **kwargs):
+    """accounts.W001 when production runs without SMTP: password reset by email is off."""
+    if settings.MAIL_DELIVERS:
+        return []
+    return [
+        checks.Warning(
+            "DJANGO_EMAIL_HOST is not set: mail is off, so nobody can reset a forgotten "
+            "password by email (the reset pages say to ask an admin).",
+            hint="Set DJANGO_EMAIL_HOST (and DJANGO_EMAIL_PORT, DJANGO_EMAIL_USER, "
+            "DJANGO_EMAIL_PASSWORD) to an SMTP relay; see docs/deploy.md.",
+            id="accounts.W001",
+        )
+    ]
