@@ -5,9 +5,9 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.db import IntegrityError, transaction
 from django.shortcuts import redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.debug import sensitive_post_parameters
 
+from config.http import safe_page
 from roadmap.services import follow_default_roadmap
 
 from .. import throttle
@@ -40,13 +40,9 @@ class ResetConfirmView(BadInputIs400, auth_views.PasswordResetConfirmView):
     pass
 
 
-def _safe_next(request):
-    candidate = request.POST.get("next") or request.GET.get("next") or ""
-    if url_has_allowed_host_and_scheme(
-        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return candidate
-    return ""
+def _safe_next(request) -> str:
+    """The page to go to after signing up (``next``), or "" when it points off the site."""
+    return safe_page(request, request.POST.get("next") or request.GET.get("next")) or ""
 
 
 @sensitive_post_parameters("password1", "password2")
