@@ -64,6 +64,12 @@ class Tally:
     def remaining(self) -> int:
         return self.total - self.complete
 
+    @property
+    def partly_counted(self) -> bool:
+        """Counted items part-way to their target add to the percent beyond ``complete``,
+        so "11 % · 1 of 15" is right; the words must say so (templates/roadmap/_percent.html)."""
+        return self.done - self.complete > 1e-9
+
 
 @dataclass(frozen=True)
 class StudyPoint:

@@ -211,3 +211,11 @@ def test_skill_coverage_counts_skills_of_done_items_per_category():
         (cloud, 1, 50)
     ]
     assert coverage[0].skills == [(aws, True), (gcp, False)]
+
+
+def test_a_tally_says_when_counted_items_in_progress_add_to_the_percent():
+    from roadmap.progress import Tally
+
+    assert not Tally(done=1.0, complete=1, total=15).partly_counted
+    partly = Tally(done=1.7, complete=1, total=15)
+    assert partly.partly_counted and partly.percent == 11
