@@ -9,6 +9,7 @@ urlpatterns = [
     path("roadmaps/<slug:slug>/follow/", views.follow, name="follow"),
     path("roadmaps/<slug:slug>/checklist/", views.checklist, name="checklist"),
     path("roadmaps/<slug:slug>/dashboard/", views.dashboard, name="dashboard"),
+    path("items/<int:pk>/", views.item, name="item"),
     path("items/<int:pk>/progress/", views.item_progress, name="item_progress"),
     path("dashboard/", views.my_dashboard, name="my_dashboard"),
     path("me/export.<str:fmt>", views.export_my_data, name="export"),

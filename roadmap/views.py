@@ -12,9 +12,9 @@ from accounts.models import Cohort
 from config.http import safe_page
 
 from . import activity, exports
-from .checklist import SHOW_CHOICES, checklist_context
+from .checklist import SHOW_CHOICES, checklist_context, filter_from_url, item_update_context
 from .forms import ProgressForm
-from .models import Enrollment, Item, Kind, Progress, ProgressEvent, Roadmap
+from .models import Enrollment, Item, Kind, Progress, ProgressEvent, Roadmap, Status
 from .progress import ItemTable, next_up, skill_coverage
 from .services import ProgressRefused, follow_roadmap, progress_set
 
@@ -76,9 +76,7 @@ def _followed_roadmap_or_redirect(request, slug, queryset=None):
 
 @login_required
 def checklist(request, slug):
-    roadmap, redirect_response = _followed_roadmap_or_redirect(
-        request, slug, Roadmap.objects.with_outline()
-    )
+    roadmap, redirect_response = _followed_roadmap_or_redirect(request, slug)
     if redirect_response:
         return redirect_response
     show = request.GET.get("show", "all")
@@ -87,15 +85,56 @@ def checklist(request, slug):
     show = show if show in SHOW_CHOICES else "all"
     kind = kind if kind in Kind.values else ""
     context = checklist_context(request.user, roadmap, show=show, kind=kind)
-    context["next"] = request.get_full_path()
+    context.update(next=request.get_full_path(), messages=_saved_beside_items(request, context))
     return render(request, "roadmap/checklist.html", context)
 
 
+def _saved_beside_items(request, context) -> list:
+    """Messages about one item ("Saved: …", tagged item-<pk>) are shown on that item's
+    row, where the page jumps to without JavaScript; the rest stay at the top."""
+    rows = {
+        f"item-{item.pk}": item
+        for stage in context["stages"]
+        for milestone in stage.outline_milestones
+        for item in milestone.shown_items
+    }
+    rest = []
+    for message in messages.get_messages(request):
+        row = rows.get(message.extra_tags.split(" ")[0]) if message.extra_tags else None
+        if row is None:
+            rest.append(message)
+        else:
+            row.saved_message = message
+    return rest
+
+
 def _safe_next(request, default):
-    """The page the form was on (its ``next`` field, without any #fragment), or
-    ``default`` when that is missing or points off the site."""
-    page = safe_page(request, request.POST.get("next"))
+    """The page the form was on (its ``next`` field, else the page that sent it,
+    without any #fragment), or ``default`` when that is missing or points off the site."""
+    page = safe_page(request, request.POST.get("next")) or safe_page(
+        request, request.headers.get("Referer")
+    )
     return page.split("#")[0] if page else default
+
+
+def _followed_item(request, pk):
+    return get_object_or_404(
+        Item.objects.followed_by(request.user).select_related("milestone__stage__roadmap"), pk=pk
+    )
+
+
+@login_required
+def item(request, pk):
+    """One item of a roadmap the student follows: for htmx its detail (description,
+    skills, every status, count, note and evidence), opened from its checklist row;
+    without JavaScript a page of its own with the same forms."""
+    item = _followed_item(request, pk)
+    item.my_progress = Progress.objects.filter(student=request.user, item=item).first()
+    context = {"item": item, "roadmap": item.milestone.stage.roadmap, "statuses": Status.choices}
+    if request.htmx:
+        return render(request, "roadmap/checklist.html#item_detail", context)
+    context.update(open=True, next=request.get_full_path())
+    return render(request, "roadmap/item.html", context)
 
 
 # What a person typed; kept on the item when their change is refused.
@@ -108,15 +147,14 @@ TYPED_FIELDS = ["count", "note", "evidence_url"]
 def item_progress(request, pk):
     """Set one item's status, count, note or evidence for the signed-in student.
 
-    htmx gets the item fragment back with every progress figure of the page
-    swapped out of band; without JavaScript the browser is sent back to the item.
-    A refused change (400 bad input, 409 changed elsewhere) comes back with what the
-    student typed still in its field, beside the saved version.
+    htmx gets back only what changed: the item's row (with its detail open when the
+    change came from it), the summary, the item's stage and milestone figures and the
+    filter's count, out of band. Without JavaScript the browser is sent back to the
+    item, with "Saved" on its row. A refused change (400 bad input, 409 changed
+    elsewhere) comes back with what the student typed still in its field, beside the
+    saved version.
     """
-    item = get_object_or_404(
-        Item.objects.followed_by(request.user).select_related("milestone__stage__roadmap"),
-        pk=pk,
-    )
+    item = _followed_item(request, pk)
     form = ProgressForm(request.POST, item=item, host=request.get_host())
     error, saved = None, None
     status_code = 200
@@ -136,12 +174,12 @@ def item_progress(request, pk):
     roadmap = item.milestone.stage.roadmap
     page = _safe_next(request, reverse("roadmap:checklist", args=[roadmap.slug]))
     if status_code == 200 and not request.htmx:
-        # Said in words, because a filter (Remaining, Done) may hide the item now.
-        messages.success(request, f"Saved: {item.title}, {saved.get_status_display().lower()}.")
+        status = saved.get_status_display().lower()
+        messages.success(request, f"Saved: {item.title}, {status}.", extra_tags=f"item-{item.pk}")
         return redirect(f"{page}#item-{item.pk}")
 
-    roadmap = Roadmap.objects.with_outline().get(pk=roadmap.pk)
-    context = checklist_context(request.user, roadmap)
+    show, kind = filter_from_url(request.headers.get("HX-Current-URL") or page)
+    context = item_update_context(request.user, item, show=show, kind=kind)
     context.update(
         next=page,
         error=error,
@@ -149,19 +187,13 @@ def item_progress(request, pk):
         typed={name: request.POST[name] for name in TYPED_FIELDS if name in request.POST}
         if status_code != 200
         else {},
-        # After a note or evidence is sent the panel stays open: to show what was wrong
-        # with it, or to keep the focus on its Save button.
-        notes_open="note" in request.POST or "evidence_url" in request.POST,
+        # A change made in the item's detail keeps the detail open: to show what was
+        # wrong, or to keep the focus on the control that was used.
+        open="open" in request.POST or status_code != 200,
     )
-    # Archived items are not in the outline; show the item as it stands.
-    shown = next((i for i in context["items"] if i.pk == item.pk), None)
-    if shown is None:
-        item.my_progress = Progress.objects.filter(student=request.user, item=item).first()
-        shown = item
-    context["item"] = shown
     if request.htmx:
         return render(request, "roadmap/checklist.html#item_update", context, status=status_code)
-    return render(request, "roadmap/item_error.html", context, status=status_code)
+    return render(request, "roadmap/item.html", context, status=status_code)
 
 
 @login_required

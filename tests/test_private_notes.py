@@ -29,9 +29,13 @@ def progress():
 
 def test_the_checklist_tells_the_student_who_sees_a_note(client, progress):
     client.force_login(progress.student)
-    page = client.get(reverse("roadmap:checklist", args=["ml"]))
-    assert "only you see it" in page.text
-    assert NOTE in page.text
+    item_page = client.get(reverse("roadmap:item", args=[progress.item.pk]))
+    assert "only you see it" in item_page.text
+    assert NOTE in item_page.text
+    detail = client.get(
+        reverse("roadmap:item", args=[progress.item.pk]), headers={"HX-Request": "true"}
+    )
+    assert "only you see it" in detail.text and NOTE in detail.text
 
 
 def test_admins_never_see_or_search_notes(client, staff_user, progress, rf):

@@ -9,6 +9,8 @@ key and a reload leaves them alone. The slug-based natural keys are for
 Django's serializers (``dumpdata``); the guide loader does not use them.
 """
 
+from urllib.parse import urlsplit
+
 from django.db import models
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q
 from django.db.models.functions import Coalesce
@@ -313,27 +315,28 @@ class ItemQuerySet(models.QuerySet):
             milestone__stage__roadmap__enrollments__student=student
         )
 
-    def outline(self):
+    def outline(self, *, skills=True):
         """Active items in roadmap order, with what every figure reads: the milestone
-        and stage (due point, groups) and the skills with their category.
+        and stage (due point, groups) and, unless ``skills=False``, the skills with
+        their category.
 
         The one loader of a roadmap's active items (``Item.objects.of_roadmap(r)
         .outline()``; ``Roadmap.objects.with_outline()`` prefetches the same), so
         percent, pace, next up, coverage, the cohort grid, stuck items and exports
         all read the same items. Two queries: the items, then their skills.
         """
-        return (
-            self.active()
-            .select_related("milestone__stage")
-            .prefetch_related(Prefetch("skills", queryset=Skill.objects.select_related("category")))
-            .order_by(
-                "milestone__stage__order",
-                "milestone__stage_id",
-                "milestone__order",
-                "milestone_id",
-                "order",
-                "pk",
+        items = self.active().select_related("milestone__stage")
+        if skills:
+            items = items.prefetch_related(
+                Prefetch("skills", queryset=Skill.objects.select_related("category"))
             )
+        return items.order_by(
+            "milestone__stage__order",
+            "milestone__stage_id",
+            "milestone__order",
+            "milestone_id",
+            "order",
+            "pk",
         )
 
     def with_due_term(self):
@@ -431,6 +434,19 @@ class Item(GuideRow):
     def due_label(self) -> str:
         year, semester = self.due_point
         return f"Year {year}, semester {semester}"
+
+    @property
+    def due_short_label(self) -> str:
+        """The due point in few words, for a compact checklist row: "year 2, sem 1"."""
+        year, semester = self.due_point
+        return f"year {year}, sem {semester}"
+
+    @property
+    def link_label(self) -> str:
+        """Where the item's link leads, said before anyone follows it: "Open on
+        coursera.org" (or the address itself when it has no host)."""
+        host = urlsplit(self.link).hostname or ""
+        return f"Open on {host.removeprefix('www.')}" if host else self.link
 
     @property
     def target_label(self) -> str:

@@ -84,6 +84,13 @@
     setPending(scope, true);
   }, true);
 
+  // A change made while the item's details are open keeps them open in the answer.
+  document.addEventListener("htmx:configRequest", function (event) {
+    var scope = scopeOf(event.detail);
+    var details = scope && scope.querySelector(":scope > details.item__more");
+    if (details && details.open && event.detail.verb === "post") event.detail.parameters.open = "1";
+  });
+
   document.addEventListener("htmx:beforeRequest", function (event) {
     var scope = scopeOf(event.detail);
     if (scope) setPending(scope, true);
@@ -224,17 +231,34 @@
     if (!saved || saved.page !== location.pathname || !signedIn()) return;
     sessionStorage.removeItem(DRAFTS);
     if (saved.user !== signedIn()) return; // someone else signed in here: not theirs
+    drafts = saved.fields;
+    putDraftsBack();
+  }
+
+  // Typed text waiting to go back into its field: now, or once the item's details
+  // (loaded on demand) arrive.
+  var drafts = {};
+  function putDraftsBack() {
     var restored = 0;
-    Object.keys(saved.fields).forEach(function (id) {
+    Object.keys(drafts).forEach(function (id) {
       var field = document.getElementById(id);
-      if (!field) return;
-      field.value = saved.fields[id];
-      var details = field.closest("details");
-      if (details) details.open = true;
+      if (!field) {
+        var row = document.getElementById(id.replace(/-[a-z_]+$/, ""));
+        var details = row && row.querySelector(":scope > details.item__more");
+        if (details && !details.open) details.open = true; // loads them
+        return;
+      }
+      field.value = drafts[id];
+      delete drafts[id];
+      var more = field.closest("details");
+      if (more) more.open = true;
       restored += 1;
     });
     if (restored) showProblem("What you typed before signing in is back in its field. It is not saved yet: press Save.");
   }
+  document.addEventListener("htmx:load", function () {
+    if (Object.keys(drafts).length) putDraftsBack();
+  });
 
   // A problem box about one item goes once that item is answered again; others stay
   // until their timer ends.
@@ -242,6 +266,14 @@
     var box = document.getElementById("problem");
     var scope = scopeOf(event.detail);
     if (box && scope && box.getAttribute("data-scope") === scope.id) box.hidden = true;
+  });
+
+  // A jump to a folded stage (the jump list, the skip link) unfolds it first.
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest('a[href^="#stage-"]');
+    var target = link && document.getElementById(link.getAttribute("href").slice(1));
+    var stage = target && target.closest("details.stage");
+    if (stage) stage.open = true;
   });
 
   // Signing out leaves nothing typed behind for the next person on this browser.

@@ -361,7 +361,7 @@ def test_mentor_sees_the_students_checklist_without_notes_or_controls(
     assert "my private thoughts" not in text
     assert 'name="status"' not in text and "<textarea" not in text
     # Written about the student, not to the reader.
-    assert f"{student.get_short_name()} is at" in text and "you are at" not in text
+    assert f"{student.name} is at" in text and "you are at" not in text
 
 
 def test_student_view_of_someone_outside_the_cohort_is_404(client, cohort, mentor, roadmap):

@@ -80,6 +80,17 @@ def sign_in(page, user, password=TEST_PASSWORD):
     page.wait_for_url(lambda url: "/accounts/login/" not in url)
 
 
+def open_item(page, item):
+    """Open an item's details on the checklist (loaded on demand) and wait for them,
+    unfolding its stage first when it is folded."""
+    stage = page.locator(f"details.stage:has(#item-{item.pk})")
+    if stage.count() and stage.get_attribute("open") is None:
+        stage.locator("> summary").click()
+    if not page.is_visible(f"#item-{item.pk}-detail"):
+        page.click(f"#item-{item.pk} .item__more > summary")
+    page.wait_for_selector(f"#item-{item.pk}-detail")
+
+
 def axe_violations(page, impacts=("serious", "critical")):
     page.add_script_tag(path=str(AXE))
     results = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")

@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from roadmap.models import Item
-from tests.e2e.conftest import sign_in
+from tests.e2e.conftest import open_item, sign_in
 from tests.factories import ItemFactory, UserFactory, build_roadmap
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -46,16 +46,16 @@ def test_cohort_invite_progress_and_verification(new_page, settings):
 
     student_page.goto(f"/roadmaps/{roadmap.slug}/checklist/")
     first = Item.objects.of_roadmap(roadmap).order_by("pk").first()
+    open_item(student_page, first)
     student_page.click(f"#item-{first.pk}-status-done")
     student_page.wait_for_selector(f"#item-{first.pk}.item--done")
+    open_item(student_page, project)
     student_page.click(f"#item-{project.pk}-status-done")
     student_page.wait_for_selector(f"#item-{project.pk}.item--done")
-    student_page.click(f"#item-{project.pk} details summary")
+    open_item(student_page, project)
     student_page.fill(f"#item-{project.pk}-evidence", "https://github.com/ravi/sentiment")
     student_page.click(f"#item-{project.pk}-notes-save")
-    student_page.wait_for_selector(
-        f"#item-{project.pk} .status-label:has-text('evidence attached')"
-    )
+    student_page.wait_for_selector(f"#item-{project.pk} .item__state:has-text('evidence attached')")
     student_percent = student_page.inner_text("#overall-percent")
 
     mentor_page.goto(cohort_url)
@@ -71,5 +71,5 @@ def test_cohort_invite_progress_and_verification(new_page, settings):
     mentor_page.wait_for_selector(".review--done")
 
     student_page.reload()
-    label = student_page.inner_text(f"#item-{project.pk} .status-label")
+    label = student_page.inner_text(f"#item-{project.pk} .item__state")
     assert "verified by mentor" in label

@@ -8,7 +8,7 @@ import pytest
 from accounts.models import Cohort, Membership
 from roadmap.models import Item, Progress, ProgressEvent, Status
 from roadmap.services import follow_roadmap, progress_set
-from tests.e2e.conftest import PHONE, sign_in
+from tests.e2e.conftest import PHONE, open_item, sign_in
 from tests.factories import ItemFactory, UserFactory, build_roadmap
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -45,6 +45,7 @@ def slow_network(page):
 
 
 def pressed(page, item, status):
+    open_item(page, item)
     return page.get_attribute(f"#item-{item.pk}-status-{status}", "aria-pressed") == "true"
 
 
@@ -57,6 +58,7 @@ def test_taps_while_saving_show_pending_and_all_land_in_order(new_page, items):
     slow_network(page)
 
     for _ in range(3):
+        open_item(page, counted)
         page.click(f"#item-{counted.pk}-plus1")
         page.wait_for_timeout(250)
     # Pending is visible on the item, in words, and for assistive technology.
@@ -67,6 +69,7 @@ def test_taps_while_saving_show_pending_and_all_land_in_order(new_page, items):
     page.wait_for_selector(f"#item-{counted.pk}:not([aria-busy])")
     assert Progress.objects.get(item=counted).count == 3
 
+    open_item(page, first)
     page.click(f"#item-{first.pk}-status-done")
     page.wait_for_timeout(250)
     page.click(f"#item-{first.pk}-status-in_progress")
@@ -87,6 +90,7 @@ def test_taps_after_a_failed_change_are_reported_not_dropped_silently(page, item
     page.goto(checklist(roadmap))
     held = []
     page.route("**/progress/", lambda route: held.append(route))
+    open_item(page, first)
     page.click(f"#item-{first.pk}-status-done")
     page.wait_for_selector(f"#item-{first.pk}[aria-busy=true]")
     page.click(f"#item-{first.pk}-status-skipped")
@@ -107,6 +111,7 @@ def test_back_and_forward_show_current_progress_and_the_next_click_lands(page, i
     roadmap, student, first, second, _ = items
     sign_in(page, student)
     page.goto(checklist(roadmap))
+    open_item(page, first)
     page.click(f"#item-{first.pk}-status-done")
     page.wait_for_selector(f"#item-{first.pk}.item--done")
     page.click("text=Your dashboard")
@@ -116,6 +121,7 @@ def test_back_and_forward_show_current_progress_and_the_next_click_lands(page, i
     page.go_back()
     page.wait_for_url(re.compile(r"/checklist/$"))
     assert pressed(page, first, "done")
+    open_item(page, second)
     page.click(f"#item-{second.pk}-status-done")
     page.wait_for_selector(f"#item-{second.pk}.item--done")
 
@@ -126,6 +132,7 @@ def test_back_and_forward_show_current_progress_and_the_next_click_lands(page, i
     page.go_back()
     page.wait_for_url(re.compile(r"/checklist/$"))
     assert pressed(page, first, "done") and pressed(page, second, "done")
+    open_item(page, first)
     page.click(f"#item-{first.pk}-status-in_progress")
     page.wait_for_selector(f"#item-{first.pk}.item--in_progress")
     assert "changed elsewhere" not in page.inner_text(f"#item-{first.pk}")
@@ -137,10 +144,9 @@ def test_a_note_typed_in_an_out_of_date_tab_is_kept(new_page, items):
     tab_a, tab_b = new_page(), new_page()
     sign_in(tab_a, student)
     tab_a.goto(checklist(roadmap))
-    progress_set(student=student, item=first, note="Saved from my laptop")  # the other tab
-
-    tab_a.click(f"#item-{first.pk} details summary")
+    open_item(tab_a, first)
     tab_a.fill(f"#item-{first.pk}-note", "Typed on my phone")
+    progress_set(student=student, item=first, note="Saved from my laptop")  # the other tab
     tab_a.click(f"#item-{first.pk}-notes-save")
     tab_a.wait_for_selector(f"#item-{first.pk}-note-saved")
     assert tab_a.input_value(f"#item-{first.pk}-note") == "Typed on my phone"
@@ -159,7 +165,7 @@ def test_signed_out_in_another_tab_a_tap_goes_to_sign_in_and_back_with_the_typed
     page = new_page()
     sign_in(page, student)
     page.goto(checklist(roadmap) + "?show=all")
-    page.click(f"#item-{first.pk} details summary")
+    open_item(page, first)
     page.fill(f"#item-{first.pk}-note", "Half-written thought")
 
     other_tab = page.context.new_page()
@@ -175,6 +181,7 @@ def test_signed_out_in_another_tab_a_tap_goes_to_sign_in_and_back_with_the_typed
     page.fill("#id_password", "correct-horse-battery")
     page.click("form.form button[type=submit]")
     page.wait_for_url(re.compile(rf"/checklist/\?show=all#item-{first.pk}$"))
+    open_item(page, first)
     assert page.input_value(f"#item-{first.pk}-note") == "Half-written thought"
     assert "not saved yet" in page.inner_text("#problem")
     assert not Progress.objects.exists()
@@ -196,12 +203,12 @@ def test_signed_in_again_elsewhere_a_tap_says_to_reload_in_our_words(
     other_tab.wait_for_url(lambda url: url.endswith("/"))
     sign_in(other_tab, student)  # a new CSRF token: the first tab's is stale now
 
-    page.click(f"#item-{first.pk}-status-done")
+    page.click(f"#item-{first.pk}-quick")
     page.wait_for_selector("#problem:not([hidden])")
     assert "Reload the page and try again" in page.inner_text("#problem")
     assert "CSRF verification failed" not in page.content()
     assert page.locator(".site-header").count() == 1
-    assert pressed(page, first, "not_started")
+    assert page.get_attribute(f"#item-{first.pk}-quick", "aria-pressed") == "false"
     assert not Progress.objects.exists()
 
 
@@ -218,6 +225,7 @@ def test_error_answers_show_our_message_not_their_body(page, items, settings, de
             status=status, body="<html><body><h1>RAW DEBUG BODY</h1></body></html>"
         ),
     )
+    open_item(page, first)
     page.click(f"#item-{first.pk}-status-done")
     page.wait_for_selector("#problem:not([hidden])")
     assert "Not saved" in page.inner_text("#problem")
@@ -263,8 +271,9 @@ def test_text_typed_while_another_change_is_on_its_way_survives_the_answer(new_p
     sign_in(page, student)
     page.goto(checklist(roadmap))
     slow_network(page)
+    open_item(page, first)
     page.click(f"#item-{first.pk}-status-done")
-    page.click(f"#item-{first.pk} details summary")
+    open_item(page, first)
     page.fill(f"#item-{first.pk}-note", "Typed while Done was saving")
     page.wait_for_selector(f"#item-{first.pk}.item--done:not([aria-busy])")
     assert page.input_value(f"#item-{first.pk}-note") == "Typed while Done was saving"
@@ -278,7 +287,7 @@ def test_typed_text_is_never_restored_into_another_persons_account(new_page, ite
     page = new_page()
     sign_in(page, student)
     page.goto(checklist(roadmap))
-    page.click(f"#item-{first.pk} details summary")
+    open_item(page, first)
     page.fill(f"#item-{first.pk}-note", "Student A's private thought")
     second_tab = page.context.new_page()
     second_tab.goto("/dashboard/")
@@ -291,5 +300,6 @@ def test_typed_text_is_never_restored_into_another_persons_account(new_page, ite
     page.fill("#id_password", "correct-horse-battery")
     page.click("form.form button[type=submit]")
     page.wait_for_url(re.compile(r"/checklist/"))
+    open_item(page, first)
     assert page.input_value(f"#item-{first.pk}-note") == ""
     assert page.is_hidden("#problem")

@@ -7,7 +7,7 @@ from django.conf import settings
 
 from roadmap.models import Item, Progress, ProgressEvent, Status
 from roadmap.services import follow_roadmap
-from tests.e2e.conftest import sign_in
+from tests.e2e.conftest import open_item, sign_in
 from tests.factories import ItemFactory, build_roadmap
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -45,17 +45,21 @@ def test_sign_up_tick_off_and_every_figure_follows_without_a_reload(page, roadma
     first, second, third, counted = items[0], items[1], items[2], items[-1]
     assert overall(page) == 0
 
+    open_item(page, first)
     page.click(f"#item-{first.pk}-status-done")
     page.wait_for_selector(f"#item-{first.pk}.item--done")
     assert overall(page) == 16  # 1 of 6
+    open_item(page, second)
     page.click(f"#item-{second.pk}-status-in_progress")
     page.wait_for_selector(f"#item-{second.pk}.item--in_progress")
+    open_item(page, third)
     page.click(f"#item-{third.pk}-status-skipped")
     page.wait_for_selector(f"#item-{third.pk}.item--skipped")
     assert overall(page) == 16  # skipped never counts
 
     # Step the count to its target: the item becomes done.
     for expected in (1, 2, 3):
+        open_item(page, counted)
         page.click(f"#item-{counted.pk}-plus1")
         page.wait_for_selector(f"#item-{counted.pk} .counter__value strong:text-is('{expected}')")
     page.wait_for_selector(f"#item-{counted.pk}.item--done")
@@ -63,18 +67,20 @@ def test_sign_up_tick_off_and_every_figure_follows_without_a_reload(page, roadma
     milestone_meter = page.inner_text(f"#milestone-{counted.milestone_id}-meter")
     assert "done" in milestone_meter
 
-    page.click(f"#item-{first.pk} details summary")
+    open_item(page, first)
     page.fill(f"#item-{first.pk}-note", "Finished the course")
     page.fill(f"#item-{first.pk}-evidence", "https://github.com/asha/python")
     page.click(f"#item-{first.pk}-notes-save")
-    page.wait_for_selector(f"#item-{first.pk} .status-label:has-text('evidence attached')")
+    page.wait_for_selector(f"#item-{first.pk} .item__state:has-text('evidence attached')")
 
     assert page.evaluate("window.__sameDocument") is True  # no navigation happened
     assert "Saved:" in page.inner_text("#live-status")
 
     page.reload()
     assert overall(page) == 33
+    open_item(page, second)
     assert page.get_attribute(f"#item-{second.pk}-status-in_progress", "aria-pressed") == "true"
+    open_item(page, first)
     assert page.input_value(f"#item-{first.pk}-note") == "Finished the course"
 
     page.goto(f"/roadmaps/{roadmap.slug}/dashboard/")
@@ -96,6 +102,7 @@ def item_on_checklist(page, roadmap, student_factory):
 
 def test_focus_stays_on_the_control_after_a_swap(page, item_on_checklist):
     item = item_on_checklist
+    open_item(page, item)
     page.focus(f"#item-{item.pk}-status-in_progress")
     page.keyboard.press("Tab")  # keyboard reaches the next option
     assert page.evaluate("document.activeElement.id") == f"item-{item.pk}-status-done"
@@ -110,7 +117,7 @@ def test_focus_stays_on_the_control_after_a_swap(page, item_on_checklist):
 
 def test_saving_a_note_keeps_its_panel_open_and_the_focus_on_save(page, item_on_checklist):
     item = item_on_checklist
-    page.click(f"#item-{item.pk} details summary")
+    open_item(page, item)
     page.fill(f"#item-{item.pk}-note", "Chapter 3 done")
     page.focus(f"#item-{item.pk}-notes-save")
     page.keyboard.press("Enter")
