@@ -10,7 +10,14 @@ from django.conf import settings
 from django.db.models import Count, Max
 
 from roadmap.models import Item, Milestone, Progress, ProgressEvent, Stage, Status
-from roadmap.progress import ItemTable, RoadmapProgress, due_term, fraction_done, study_point
+from roadmap.progress import (
+    ItemTable,
+    RoadmapProgress,
+    Tally,
+    due_term,
+    fraction_done,
+    study_point,
+)
 
 from .models import Cohort, User
 
@@ -51,8 +58,12 @@ class CohortOverview:
     rows: list[StudentRow]
     progress_by_student: dict[int, dict[int, "ProgressState"]]
 
-    def stuck_items(self, today: date, limit: int = 8):
-        """Required items already due for most of the cohort, least completed first."""
+    def stuck_items(self, today: date, limit: int = 8) -> list["StuckItem"]:
+        """Required items already due for most of the cohort, least completed first.
+
+        Each comes with a Tally over the students it is due for (``total``): ``complete``
+        students finished it, ``done`` adds the counted share of the others, so its
+        percent is the one the percent partial prints, rounded down like every other."""
         terms = {
             row.student.pk: study_point(row.student.batch, today).term
             for row in self.rows
@@ -67,14 +78,23 @@ class CohortOverview:
             due_for = [pk for pk, term in terms.items() if due_term(item) <= term]
             if len(due_for) * 2 <= len(self.rows):
                 continue
-            done = sum(
+            fractions = [
                 fraction_done(item, self.progress_by_student[pk].get(item.pk)) for pk in due_for
+            ]
+            students = Tally(
+                done=sum(fractions),
+                complete=len([f for f in fractions if f >= 1.0]),
+                total=len(due_for),
             )
-            rate = done / len(due_for)
-            if rate < 1:
-                stuck.append((item, round(100 * rate), len(due_for)))
-        stuck.sort(key=lambda entry: (entry[1], due_term(entry[0])))
+            if students.complete < students.total:
+                stuck.append(StuckItem(item, students))
+        stuck.sort(key=lambda entry: (entry.students.percent, due_term(entry.item)))
         return stuck[:limit]
+
+
+class StuckItem(NamedTuple):
+    item: Item
+    students: Tally  # over the students the item is due for
 
 
 def pace_status(

@@ -84,7 +84,10 @@ class User(AbstractUser):
         return self.name
 
     def get_short_name(self):
-        return self.name.split(" ")[0] if self.name else self.email
+        """How Waypoint addresses the person (greetings, mail, mentor pages, the admin):
+        the name as they wrote it, or the email without one. Never its first word: in
+        "श्रीमती प्रियंका" that is "Mrs.", and many names start with a family name."""
+        return self.name or self.email
 
 
 def new_join_code() -> str:

@@ -345,7 +345,10 @@ def test_grid_shows_a_number_in_every_cell_and_the_stuck_items(client, cohort, s
     # The shade follows the number: a quarter of the scale per step.
     assert all(abs(int(shade) - int(number) / 25) <= 0.5 for shade, number in cells)
     stuck = text.split('id="stuck-heading"')[1]
-    assert f"<strong>{items[0].title}</strong> — 0 % done by the 2 students" in stuck
+    assert (
+        f"<strong>{items[0].title}</strong> — due for 2 students: "
+        '<span class="percent-figure">0&nbsp;% · 0 of 2 done</span>'
+    ) in stuck
 
 
 # -- read-only student view ---------------------------------------------------------

@@ -77,7 +77,7 @@ def test_the_console_prints_the_reset_link_whole_so_it_can_be_copied(client, set
     client.post(reverse("accounts:password_reset"), {"email": user.email})
     printed = capsys.readouterr().out
     assert "quoted-printable" not in printed and "=\n" not in printed
-    assert "Hello Ārya," in printed
+    assert "Hello Ārya Ünal," in printed
     link = LINK.search(printed)
     assert link, printed
     # A person copies the line as printed: the link opens the form to choose a password.

@@ -116,3 +116,85 @@ def test_pages_and_admin_work_under_the_content_security_policy(new_page, world)
         if not url.startswith("/admin/"):
             assert page.evaluate("typeof htmx") == "object", url  # loaded under the policy
     assert blocked == []
+
+
+HEADER_LINE = """() => {
+  // Everything in the header bar sits on one line: the same vertical centre, inside the screen.
+  const parts = [document.querySelector(".brand"),
+                 ...document.querySelectorAll(".site-nav__bar > li")];
+  const boxes = parts.map((el) => el.getBoundingClientRect());
+  const centres = boxes.map((b) => Math.round(b.top + b.height / 2));
+  return {
+    labels: parts.map((el) => el.textContent.trim().split(/\\s+/)[0]),
+    centres_apart: Math.max(...centres) - Math.min(...centres),
+    right: Math.round(Math.max(...boxes.map((b) => b.right))),
+    header_height: Math.round(
+      document.querySelector(".site-header").getBoundingClientRect().height),
+  };
+}"""
+
+
+@pytest.mark.parametrize(
+    "who, labels",
+    [
+        (None, ["Waypoint", "Sign", "Sign"]),
+        ("student", ["Waypoint", "Dashboard", "Menu"]),
+        ("mentor", ["Waypoint", "Dashboard", "Menu"]),
+        ("staff", ["Waypoint", "Dashboard", "Menu"]),
+    ],
+)
+def test_the_phone_header_fits_on_one_line(new_page, world, who, labels):
+    page = new_page(viewport=PHONE)
+    if who == "staff":
+        sign_in(page, UserFactory(is_staff=True, is_superuser=True, is_mentor=True))
+    elif who:
+        sign_in(page, world[who])
+    page.goto("/")
+    line = page.evaluate(HEADER_LINE)
+    assert line["labels"] == labels
+    assert line["centres_apart"] <= 2, line
+    assert line["right"] <= PHONE["width"] - 16, line  # inside the page's own 1rem margin
+    assert line["header_height"] <= 64, line  # one row of 40 px targets and its padding
+
+
+def test_the_header_menu_works_by_keyboard_and_without_javascript(new_page, world):
+    page = new_page(viewport=PHONE, javascript=False)
+    sign_in(page, world["mentor"])
+    page.goto("/")
+    menu = page.locator(".site-menu")
+    assert not page.locator(".site-menu__list").is_visible()
+    # Keyboard: Tab reaches the menu after the Dashboard link, with a visible focus ring.
+    page.focus(".site-nav__bar a")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Menu"
+    outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+    assert outline == "solid"
+    page.keyboard.press("Enter")
+    assert menu.get_attribute("open") is not None
+    assert page.locator(".site-menu__list").is_visible()
+    assert page.get_by_role("link", name="Cohorts").is_visible()
+    # Open, it still fits the phone and every target is big enough.
+    assert page.evaluate(LAYOUT_CHECK) == []
+    box = page.locator(".site-menu__list").bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"]
+    # Sign out is a form post: it works with JavaScript off.
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_load_state()
+    assert page.get_by_role("link", name="Sign in", exact=True).first.is_visible()
+
+
+def test_the_overall_card_ends_with_its_content_beside_a_long_pace_list(new_page, world):
+    page = new_page(viewport={"width": 1100, "height": 900})
+    sign_in(page, world["student"])
+    page.goto(world["student_pages"][1])
+    overall = page.locator("section[aria-labelledby='overall-heading']")
+    pace = page.locator("section[aria-labelledby='pace-heading']")
+    assert pace.locator("li").count() >= 5  # the long list this is about
+    card, beside = overall.bounding_box(), pace.bounding_box()
+    assert card["y"] == beside["y"] and card["x"] < beside["x"]  # side by side
+    content_bottom = overall.evaluate(
+        "el => Math.max(...[...el.children].map((c) => c.getBoundingClientRect().bottom))"
+    )
+    padding = 40  # the card's padding and the last paragraph's margin
+    assert card["y"] + card["height"] - content_bottom <= padding
+    assert card["height"] < beside["height"]

@@ -170,6 +170,7 @@ def test_signed_out_in_another_tab_a_tap_goes_to_sign_in_and_back_with_the_typed
 
     other_tab = page.context.new_page()
     other_tab.goto("/dashboard/")
+    other_tab.click(".site-menu summary")  # Sign out is in the header menu
     other_tab.click("button:has-text('Sign out')")
     other_tab.wait_for_url(lambda url: url.endswith("/"))
 
@@ -199,6 +200,7 @@ def test_signed_in_again_elsewhere_a_tap_says_to_reload_in_our_words(
 
     other_tab = page.context.new_page()
     other_tab.goto("/dashboard/")
+    other_tab.click(".site-menu summary")  # Sign out is in the header menu
     other_tab.click("button:has-text('Sign out')")
     other_tab.wait_for_url(lambda url: url.endswith("/"))
     sign_in(other_tab, student)  # a new CSRF token: the first tab's is stale now
@@ -291,6 +293,7 @@ def test_typed_text_is_never_restored_into_another_persons_account(new_page, ite
     page.fill(f"#item-{first.pk}-note", "Student A's private thought")
     second_tab = page.context.new_page()
     second_tab.goto("/dashboard/")
+    second_tab.click(".site-menu summary")  # Sign out is in the header menu
     second_tab.click("button:has-text('Sign out')")
     second_tab.wait_for_url(lambda url: url.endswith("/"))
     page.click(f"#item-{first.pk}-status-done")

@@ -158,7 +158,7 @@ def test_stuck_items_leave_out_archived_items(cohort, archived):
     from django.utils import timezone
 
     overview = cohort_overview(cohort, today=timezone.localdate(), now=timezone.now())
-    assert [item.title for item, _, _ in overview.stuck_items(timezone.localdate())] == [
+    assert [item.title for item, _ in overview.stuck_items(timezone.localdate())] == [
         archived.title
     ]
     Item.objects.filter(pk=archived.pk).update(archived=True)
