@@ -192,21 +192,25 @@ def run_database(db, database_url, args):
     plan = prepare(env, VAR / f"bench-plan-{db}.json", "--students", str(args.students))
     access_log = Path(env["WAYPOINT_ACCESS_LOG"])
     access_log.unlink(missing_ok=True)
-    with gunicorn(env, VAR / f"bench-server-{db}.log"):
+    with gunicorn(env, VAR / f"bench-server-{db}.log") as server:
         scenarios = build_scenarios(plan)
         for name, lines, _ in scenarios:
             check_first_request(name, lines[0])
         rows = []
         for name, lines, connections in scenarios:
             if name.startswith("ceiling") or selected(name, args.only):
-                rows.append(run_wrk(name, lines, connections, args.duration, access_log))
+                rows.append(
+                    run_wrk(name, lines, connections, args.duration, access_log, server=server.pid)
+                )
         # Last: the flood uses up the client's sign-in allowance.
         flood = None
         if args.flood and selected("sign-in flood", args.only):
             flood = run_flood(args.flood, access_log)
         soak = None
         if args.soak:
-            soak = run_wrk("soak (mix)", soak_mix(scenarios), 50, args.soak, access_log)
+            soak = run_wrk(
+                "soak (mix)", soak_mix(scenarios), 50, args.soak, access_log, server=server.pid
+            )
         transfer = checklist_transfer(plan)
     locked = (VAR / f"bench-server-{db}.log").read_text().count("database is locked")
     return {
@@ -393,14 +397,18 @@ def run_flood(seconds, access_log, connections=50):
     return result
 
 
-def run_wrk(name, lines, connections, duration, access_log, expected_statuses=None, probe=None):
-    """Drive the server with wrk; a probe (HealthProbe) runs exactly while wrk does."""
+def run_wrk(
+    name, lines, connections, duration, access_log, expected_statuses=None, probe=None, server=None
+):
+    """Drive the server with wrk; a probe (HealthProbe) runs exactly while wrk does. With
+    server (gunicorn's master pid), also the workers' CPU time per request."""
     plan_file = VAR / "bench-wrk-plan.tsv"
     plan_file.write_text("".join("\t".join(line) + "\n" for line in lines))
     time.sleep(3)  # let requests still queued from the previous run finish
     offset = access_log.stat().st_size if access_log.exists() else 0
     threads = min(2, connections)
     env = {**os.environ, "WRK_PLAN": str(plan_file)}
+    cpu_before = server_cpu_seconds(server) if server else None
     if probe:
         probe.start()
     try:
@@ -428,6 +436,12 @@ def run_wrk(name, lines, connections, duration, access_log, expected_statuses=No
     result["name"] = name
     result["connections"] = connections
     result["rps"] = result["requests"] / result["seconds"]
+    cpu_after = server_cpu_seconds(server) if server else None
+    result["server_cpu_ms"] = (
+        (cpu_after - cpu_before) * 1000 / result["requests"]
+        if cpu_before is not None and cpu_after is not None and result["requests"]
+        else None
+    )
     result.update(server_latency(access_log, offset, expected_statuses))
     if expected_statuses:
         result["bad_status"] = 0  # wrk counts any status >= 400; the log says which
@@ -435,10 +449,45 @@ def run_wrk(name, lines, connections, duration, access_log, expected_statuses=No
         f"{name:<36} c={connections:<3} {result['rps']:>8.1f} req/s  "
         f"p50 {result['p50_ms']:>7.1f} ms  p95 {result['p95_ms']:>7.1f} ms  "
         f"server p50 {result['server_p50_ms']:>6.1f} p95 {result['server_p95_ms']:>6.1f} ms  "
+        f"CPU {cpu_ms(result)} ms/request  "
         f"errors {result['errors'] + result['bad_status'] + result['server_errors']}",
         flush=True,
     )
     return result
+
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def server_cpu_seconds(master_pid):
+    """CPU seconds (user + system) gunicorn's workers have used so far: the live workers'
+    own, plus the recycled ones' (the master's reaped children). Unlike latency, this does
+    not grow when other programs share the cores. Linux (/proc) only; None elsewhere."""
+    try:
+        total = _stat_fields(master_pid)[13:15]  # cutime, cstime: reaped children
+    except OSError:
+        return None
+    ticks = sum(int(n) for n in total)
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = _stat_fields(entry.name)
+        except OSError:  # gone meanwhile
+            continue
+        if fields[1] == str(master_pid):  # a worker
+            ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / CLOCK_TICKS
+
+
+def _stat_fields(pid):
+    """/proc/PID/stat's fields after the command name: [state, ppid, ...] (proc(5) 3 on)."""
+    text = Path(f"/proc/{pid}/stat").read_text()
+    return text[text.rindex(")") + 2 :].split()
+
+
+def cpu_ms(row):
+    return "-" if row.get("server_cpu_ms") is None else f"{row['server_cpu_ms']:.1f}"
 
 
 def server_latency(access_log, offset, expected_statuses=None):
@@ -503,15 +552,16 @@ def markdown(results, args):
         )
         out.append(
             "| request | clients | req/s | of ceiling | p50 ms | p95 ms "
-            "| server p50 ms | server p95 ms | errors |"
+            "| server p50 ms | server p95 ms | server CPU ms/req | errors |"
         )
-        out.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+        out.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
         for row in [*result["rows"], *([result["soak"]] if result["soak"] else [])]:
             errors = row["errors"] + row["bad_status"] + row["server_errors"]
             out.append(
                 f"| {row['name']} | {row['connections']} | {row['rps']:.0f} "
                 f"| {row['rps'] / ceiling:.1%} | {row['p50_ms']:.1f} | {row['p95_ms']:.1f} "
-                f"| {row['server_p50_ms']:.1f} | {row['server_p95_ms']:.1f} | {errors} |"
+                f"| {row['server_p50_ms']:.1f} | {row['server_p95_ms']:.1f} | {cpu_ms(row)} "
+                f"| {errors} |"
             )
         flood = result["flood"]
         if flood:

@@ -136,6 +136,7 @@ def test_the_production_server_starts_and_serves_the_signed_in_student(tmp_path)
         )
         with load.gunicorn(env, tmp_path / "server.log") as server:
             base = f"http://127.0.0.1:{port}"
+            cpu_before = load.server_cpu_seconds(server.pid)
             for page in lighthouse.PAGES:
                 lighthouse.check_signed_in(base + plan[page], plan["student_sessions"][0])
             with pytest.raises(SystemExit, match="302"):
@@ -146,7 +147,10 @@ def test_the_production_server_starts_and_serves_the_signed_in_student(tmp_path)
             )
             with urllib.request.urlopen(request) as response:
                 headers = response.headers
+            cpu_after = load.server_cpu_seconds(server.pid)
         assert server.poll() is not None  # stopped afterwards
     assert env["DJANGO_DEBUG"] == "0"
     assert env["DJANGO_SETTINGS_MODULE"] == "bench.settings"
     assert "Content-Security-Policy" in headers
+    # Four checklist and dashboard pages of 88 items cost the worker measurable CPU.
+    assert cpu_after > cpu_before >= 0
