@@ -22,7 +22,7 @@ export DJANGO_DEBUG ?= 1
 
 CHROMIUM ?= $(shell command -v chromium 2>/dev/null || echo /usr/bin/chromium)
 
-.PHONY: run serve test install setup lint format screenshots bench clean
+.PHONY: run serve test install setup lint format screenshots bench lighthouse clean
 
 run: setup ## Set up, load the guide and demo accounts, serve on http://127.0.0.1:8000
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
@@ -67,6 +67,17 @@ screenshots: setup ## Save screenshots of the main pages to docs/screenshots/
 bench: install ## Load benchmark on SQLite and PostgreSQL (about 10 minutes; needs wrk)
 	@command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
 	$(BIN)/python bench/load.py
+
+LIGHTHOUSE := bench/lighthouse/node_modules/.bin/lighthouse
+
+lighthouse: install $(LIGHTHOUSE) ## Lighthouse (mobile) on the checklist and dashboard, production server
+	CHROME_PATH=$(CHROMIUM) $(BIN)/python -m bench.lighthouse $(LIGHTHOUSE_ARGS)
+
+# The only step that needs the network: Lighthouse from the npm registry, at the locked version.
+$(LIGHTHOUSE): bench/lighthouse/package.json bench/lighthouse/package-lock.json
+	@command -v npm >/dev/null || { echo "npm is missing: apt-get install npm (Node 18.16 or later)" >&2; exit 1; }
+	cd bench/lighthouse && npm ci --no-audit --no-fund
+	touch $@
 
 format: install
 	$(BIN)/ruff check --fix .

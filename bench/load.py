@@ -3,6 +3,7 @@
     .venv/bin/python bench/load.py                 # both databases, about 10 minutes
     .venv/bin/python bench/load.py --db sqlite --duration 5 --soak 20
     .venv/bin/python bench/load.py --db sqlite --students 50 --only flood --soak 0
+    .venv/bin/python bench/load.py --only toggle,checklist --soak 0 --flood 0   # about 3 minutes
 
 For each database it fills a throwaway database (1,000 students on the full ML
 roadmap, a progress row for every student and item), starts gunicorn with the
@@ -25,6 +26,7 @@ logged it (gunicorn's request time). Results print as a Markdown table.
 """
 
 import argparse
+import contextlib
 import gzip
 import json
 import os
@@ -57,8 +59,18 @@ def main():
     parser.add_argument("--duration", type=int, default=10, help="seconds per page")
     parser.add_argument("--soak", type=int, default=120, help="seconds of the 50-user soak")
     parser.add_argument("--workers", type=int, default=max(2, os.cpu_count() or 1))
-    parser.add_argument("--only", default="", help="run only the requests whose name has this")
+    parser.add_argument(
+        "--only",
+        type=only_names,
+        default=[""],
+        help="run only the requests whose name has one of these (comma-separated) words",
+    )
     parser.add_argument("--flood", type=int, default=15, help="seconds of the sign-in flood")
+    parser.add_argument(
+        "--db-name",
+        default=f"waypoint_bench_{os.getpid()}",
+        help="the throwaway database: var/NAME.sqlite3, or a PostgreSQL database made and dropped",
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed: apt-get install wrk")
@@ -66,22 +78,22 @@ def main():
     print(f"Machine: {os.cpu_count()} cores; gunicorn with {args.workers} sync workers.")
     results = {}
     for db in ["sqlite", "postgres"] if args.db == "both" else [args.db]:
-        with throwaway_database(db) as database_url:
+        with throwaway_database(db, args.db_name) as database_url:
             results[db] = run_database(db, database_url, args)
     print()
     print(markdown(results, args))
 
 
 class throwaway_database:
-    """A fresh SQLite file or PostgreSQL database, removed afterwards."""
+    """A fresh SQLite file (var/NAME.sqlite3) or PostgreSQL database NAME, removed afterwards."""
 
-    def __init__(self, db):
+    def __init__(self, db, name=None):
         self.db = db
-        self.name = f"waypoint_bench_{os.getpid()}"
+        self.name = name or f"waypoint_bench_{os.getpid()}"
 
     def __enter__(self):
         if self.db == "sqlite":
-            self.path = VAR / "bench.sqlite3"
+            self.path = VAR / f"{self.name}.sqlite3"
             self._remove_sqlite()
             return f"sqlite:///{self.path}"
         self._admin(f"CREATE DATABASE {self.name}")
@@ -113,7 +125,8 @@ class throwaway_database:
             conn.execute(sql)
 
 
-def server_env(database_url, workers):
+def server_env(database_url, workers, port=PORT, access_log=VAR / "bench-access.log"):
+    """The production server's environment: DEBUG off, a fresh secret key, loopback HTTP."""
     # Nothing of the shell's own configuration (a REDIS_URL, say) leaks into the run.
     own = ("DJANGO_", "DATABASE_URL", "REDIS_URL", "WAYPOINT_", "WEB_CONCURRENCY")
     return {
@@ -126,8 +139,8 @@ def server_env(database_url, workers):
         "DJANGO_SECURE_SSL_REDIRECT": "0",
         "DJANGO_SECURE_COOKIES": "0",
         "DATABASE_URL": database_url,
-        "WAYPOINT_BIND": f"127.0.0.1:{PORT}",
-        "WAYPOINT_ACCESS_LOG": str(VAR / "bench-access.log"),
+        "WAYPOINT_BIND": f"127.0.0.1:{port}",
+        "WAYPOINT_ACCESS_LOG": str(access_log),
         "WEB_CONCURRENCY": str(workers),
     }
 
@@ -136,52 +149,73 @@ def manage(env, *args):
     subprocess.run([PYTHON, "manage.py", *args], cwd=BASE_DIR, env=env, check=True)
 
 
-def run_database(db, database_url, args):
-    print(f"\n== {db}")
-    env = server_env(database_url, args.workers)
-    plan_path = VAR / f"bench-plan-{db}.json"
+def prepare(env, plan_path, *seed_args):
+    """Migrate, load the guide, seed (manage.py seed_bench PLAN_PATH *seed_args) and collect
+    static files; returns the plan seed_bench wrote (sessions, URLs, counts)."""
     manage(env, "migrate", "--no-input", "--verbosity", "0")
     manage(env, "load_guide")
-    manage(env, "seed_bench", str(plan_path), "--students", str(args.students))
+    manage(env, "seed_bench", str(plan_path), *seed_args)
     manage(env, "collectstatic", "--no-input", "--verbosity", "0")
-    plan = json.loads(plan_path.read_text())
+    return json.loads(plan_path.read_text())
+
+
+@contextlib.contextmanager
+def gunicorn(env, server_log_path):
+    """gunicorn as production runs it (config/gunicorn.conf.py) with bench.wsgi, answering
+    /health/ before this yields the process; stopped (SIGTERM, then SIGKILL) afterwards.
+    SystemExit if it does not answer within 30 s."""
+    base_url = "http://" + env["WAYPOINT_BIND"]
+    with open(server_log_path, "w") as server_log:
+        server = subprocess.Popen(
+            [GUNICORN, "--config", "config/gunicorn.conf.py", "bench.wsgi"],
+            cwd=BASE_DIR,
+            env=env,
+            stdout=server_log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            wait_for_server(base_url=base_url, process=server)
+            yield server
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
+
+
+def run_database(db, database_url, args):
+    print(f"\n== {db}")
+    load_before = load_average()
+    env = server_env(database_url, args.workers)
+    plan = prepare(env, VAR / f"bench-plan-{db}.json", "--students", str(args.students))
     access_log = Path(env["WAYPOINT_ACCESS_LOG"])
     access_log.unlink(missing_ok=True)
-    server_log = open(VAR / f"bench-server-{db}.log", "w")  # noqa: SIM115
-    server = subprocess.Popen(
-        [GUNICORN, "--config", "config/gunicorn.conf.py", "bench.wsgi"],
-        cwd=BASE_DIR,
-        env=env,
-        stdout=server_log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        wait_for_server()
+    with gunicorn(env, VAR / f"bench-server-{db}.log") as server:
         scenarios = build_scenarios(plan)
         for name, lines, _ in scenarios:
             check_first_request(name, lines[0])
         rows = []
         for name, lines, connections in scenarios:
-            if name.startswith("ceiling") or args.only in name:
-                rows.append(run_wrk(name, lines, connections, args.duration, access_log))
+            if name.startswith("ceiling") or selected(name, args.only):
+                rows.append(
+                    run_wrk(name, lines, connections, args.duration, access_log, server=server.pid)
+                )
         # Last: the flood uses up the client's sign-in allowance.
         flood = None
-        if args.flood and args.only in "sign-in flood":
+        if args.flood and selected("sign-in flood", args.only):
             flood = run_flood(args.flood, access_log)
         soak = None
         if args.soak:
-            soak = run_wrk("soak (mix)", soak_mix(scenarios), 50, args.soak, access_log)
+            soak = run_wrk(
+                "soak (mix)", soak_mix(scenarios), 50, args.soak, access_log, server=server.pid
+            )
         transfer = checklist_transfer(plan)
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-        server_log.close()
     locked = (VAR / f"bench-server-{db}.log").read_text().count("database is locked")
     return {
         "rows": rows,
+        "load_average": (load_before, load_average()),
         "flood": flood,
         "soak": soak,
         "locked": locked,
@@ -190,6 +224,16 @@ def run_database(db, database_url, args):
         "students": plan["students"],
         "cohort_size": plan["cohort_size"],
     }
+
+
+def only_names(value):
+    """``--only toggle,checklist`` -> ["toggle", "checklist"]; empty means everything."""
+    return [word.strip() for word in value.split(",")] or [""]
+
+
+def selected(name, only):
+    """Whether a request type named ``name`` runs: one of the --only words is in it."""
+    return any(word in name for word in only)
 
 
 def build_scenarios(plan):
@@ -229,16 +273,20 @@ def soak_mix(scenarios):
     return changes + reads
 
 
-def wait_for_server(timeout=30):
+def wait_for_server(timeout=30, base_url=BASE_URL, process=None):
+    """Return once base_url/health/ answers 200; SystemExit after timeout seconds, or as
+    soon as process (the server's Popen) has exited."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise SystemExit(f"gunicorn exited with {process.returncode} before answering")
         try:
-            with urllib.request.urlopen(f"{BASE_URL}/health/", timeout=2) as response:
+            with urllib.request.urlopen(f"{base_url}/health/", timeout=2) as response:
                 if response.status == 200:
                     return
         except OSError:
             time.sleep(0.3)
-    raise SystemExit(f"gunicorn did not answer on {BASE_URL} within {timeout} s")
+    raise SystemExit(f"gunicorn did not answer on {base_url} within {timeout} s")
 
 
 class NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -349,14 +397,18 @@ def run_flood(seconds, access_log, connections=50):
     return result
 
 
-def run_wrk(name, lines, connections, duration, access_log, expected_statuses=None, probe=None):
-    """Drive the server with wrk; a probe (HealthProbe) runs exactly while wrk does."""
+def run_wrk(
+    name, lines, connections, duration, access_log, expected_statuses=None, probe=None, server=None
+):
+    """Drive the server with wrk; a probe (HealthProbe) runs exactly while wrk does. With
+    server (gunicorn's master pid), also the workers' CPU time per request."""
     plan_file = VAR / "bench-wrk-plan.tsv"
     plan_file.write_text("".join("\t".join(line) + "\n" for line in lines))
     time.sleep(3)  # let requests still queued from the previous run finish
     offset = access_log.stat().st_size if access_log.exists() else 0
     threads = min(2, connections)
     env = {**os.environ, "WRK_PLAN": str(plan_file)}
+    cpu_before = server_cpu_seconds(server) if server else None
     if probe:
         probe.start()
     try:
@@ -384,6 +436,12 @@ def run_wrk(name, lines, connections, duration, access_log, expected_statuses=No
     result["name"] = name
     result["connections"] = connections
     result["rps"] = result["requests"] / result["seconds"]
+    cpu_after = server_cpu_seconds(server) if server else None
+    result["server_cpu_ms"] = (
+        (cpu_after - cpu_before) * 1000 / result["requests"]
+        if cpu_before is not None and cpu_after is not None and result["requests"]
+        else None
+    )
     result.update(server_latency(access_log, offset, expected_statuses))
     if expected_statuses:
         result["bad_status"] = 0  # wrk counts any status >= 400; the log says which
@@ -391,10 +449,45 @@ def run_wrk(name, lines, connections, duration, access_log, expected_statuses=No
         f"{name:<36} c={connections:<3} {result['rps']:>8.1f} req/s  "
         f"p50 {result['p50_ms']:>7.1f} ms  p95 {result['p95_ms']:>7.1f} ms  "
         f"server p50 {result['server_p50_ms']:>6.1f} p95 {result['server_p95_ms']:>6.1f} ms  "
+        f"CPU {cpu_ms(result)} ms/request  "
         f"errors {result['errors'] + result['bad_status'] + result['server_errors']}",
         flush=True,
     )
     return result
+
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def server_cpu_seconds(master_pid):
+    """CPU seconds (user + system) gunicorn's workers have used so far: the live workers'
+    own, plus the recycled ones' (the master's reaped children). Unlike latency, this does
+    not grow when other programs share the cores. Linux (/proc) only; None elsewhere."""
+    try:
+        total = _stat_fields(master_pid)[13:15]  # cutime, cstime: reaped children
+    except OSError:
+        return None
+    ticks = sum(int(n) for n in total)
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = _stat_fields(entry.name)
+        except OSError:  # gone meanwhile
+            continue
+        if fields[1] == str(master_pid):  # a worker
+            ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / CLOCK_TICKS
+
+
+def _stat_fields(pid):
+    """/proc/PID/stat's fields after the command name: [state, ppid, ...] (proc(5) 3 on)."""
+    text = Path(f"/proc/{pid}/stat").read_text()
+    return text[text.rindex(")") + 2 :].split()
+
+
+def cpu_ms(row):
+    return "-" if row.get("server_cpu_ms") is None else f"{row['server_cpu_ms']:.1f}"
 
 
 def server_latency(access_log, offset, expected_statuses=None):
@@ -439,6 +532,11 @@ def checklist_transfer(plan):
     return {"total": total, "parts": parts}
 
 
+def load_average():
+    """The machine's 1, 5 and 15-minute load averages, as "1.20, 0.90, 0.80"."""
+    return ", ".join(f"{n:.2f}" for n in os.getloadavg())
+
+
 def markdown(results, args):
     out = []
     for db, result in results.items():
@@ -448,16 +546,22 @@ def markdown(results, args):
             f"rows, {os.cpu_count()} cores, gunicorn {args.workers} sync workers\n"
         )
         out.append(
-            "| request | clients | req/s | of ceiling | p50 ms | p95 ms "
-            "| server p50 ms | server p95 ms | errors |"
+            "Load average (1, 5, 15 min) before the run: {}; after: {}.\n".format(
+                *result["load_average"]
+            )
         )
-        out.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+        out.append(
+            "| request | clients | req/s | of ceiling | p50 ms | p95 ms "
+            "| server p50 ms | server p95 ms | server CPU ms/req | errors |"
+        )
+        out.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
         for row in [*result["rows"], *([result["soak"]] if result["soak"] else [])]:
             errors = row["errors"] + row["bad_status"] + row["server_errors"]
             out.append(
                 f"| {row['name']} | {row['connections']} | {row['rps']:.0f} "
                 f"| {row['rps'] / ceiling:.1%} | {row['p50_ms']:.1f} | {row['p95_ms']:.1f} "
-                f"| {row['server_p50_ms']:.1f} | {row['server_p95_ms']:.1f} | {errors} |"
+                f"| {row['server_p50_ms']:.1f} | {row['server_p95_ms']:.1f} | {cpu_ms(row)} "
+                f"| {errors} |"
             )
         flood = result["flood"]
         if flood:
