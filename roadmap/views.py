@@ -276,7 +276,7 @@ def _render_catch_up(request, roadmap, *, error=None, ticked=(), status=200):
         "pace": pace,
         "stages": _catch_up_groups(items, progress_by_item),
         "item_count": len(items),
-        "open_count": len([i for i in items if fraction_done(i, progress_by_item.get(i.pk)) < 1.0]),
+        "done_count": len([i for i in items if fraction_done(i, progress_by_item.get(i.pk)) >= 1]),
         "error": error,
         "ticked": set(ticked),
         "saved": _saved_catch_up(student, roadmap, request.GET.get("saved")),

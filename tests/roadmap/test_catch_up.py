@@ -313,8 +313,8 @@ def test_the_page_lists_items_due_by_now_grouped_and_labelled(client, roadmap, s
     # the done item: shown ticked, not sent again
     assert f'id="catch-up-{items[0].pk}" checked disabled' in text
     assert f'value="{items[0].pk}:' not in text
-    assert "7 items were due by Year 2" in text  # 6 + the counted one, less none done
-    assert "6 are not done yet" in text
+    assert "6 items were due by Year 2" in text  # 6 + the counted one, less the done one
+    assert "7 items below, 1 already done: everything due by Year 2" in text
 
 
 def test_without_a_batch_the_page_lists_the_whole_roadmap(client, roadmap, items):
