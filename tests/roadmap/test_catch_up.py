@@ -4,9 +4,11 @@ The service (``progress_catch_up``, ``catch_up_undo``) and the page
 (``roadmap:catch_up``, ``roadmap:catch_up_undo``), with every kind of bad input.
 """
 
+import threading
 import uuid
 
 import pytest
+from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
@@ -469,3 +471,61 @@ def test_catch_up_page_and_save_take_a_fixed_number_of_queries(
         response = client.post(undo_url(roadmap), {"batch": batch})
     assert response.status_code == 302
     assert Progress.objects.filter(student=student, status=Status.DONE).count() == 0
+
+
+# -- concurrency -------------------------------------------------------------------
+
+
+def run_at_once(count, action):
+    """Run ``action()`` in ``count`` threads released together; the errors raised."""
+    errors, barrier = [], threading.Barrier(count)
+
+    def run():
+        try:
+            barrier.wait(timeout=10)
+            action()
+        except Exception as error:  # collected and asserted by the caller
+            errors.append(error)
+        finally:
+            connection.close()  # this thread's own connection
+
+    threads = [threading.Thread(target=run) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    return errors
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_same_catch_up_sent_at_once_from_several_tabs_lands_once():
+    roadmap = build_roadmap(items=6)
+    student = UserFactory()
+    follow_roadmap(student, roadmap)
+    versions = dict.fromkeys(Item.objects.of_roadmap(roadmap).values_list("pk", flat=True), 0)
+
+    errors = run_at_once(
+        6, lambda: progress_catch_up(student=student, roadmap=roadmap, versions=versions)
+    )
+
+    assert errors == []
+    assert Progress.objects.filter(student=student, status=Status.DONE, version=1).count() == 6
+    assert ProgressEvent.objects.count() == 6
+    assert ProgressEvent.objects.values("batch").distinct().count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_undo_sent_twice_at_once_undoes_once():
+    roadmap = build_roadmap(items=6)
+    student = UserFactory()
+    follow_roadmap(student, roadmap)
+    versions = dict.fromkeys(Item.objects.of_roadmap(roadmap).values_list("pk", flat=True), 0)
+    done = progress_catch_up(student=student, roadmap=roadmap, versions=versions)
+
+    errors = run_at_once(
+        4, lambda: catch_up_undo(student=student, roadmap=roadmap, batch=done.batch)
+    )
+
+    assert errors == []
+    assert Progress.objects.filter(status=Status.NOT_STARTED, version=2).count() == 6
+    assert ProgressEvent.objects.filter(batch=done.batch).count() == 12

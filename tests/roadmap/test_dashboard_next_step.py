@@ -176,3 +176,21 @@ def test_every_percent_with_counts_says_when_counted_items_add_to_it(client, roa
     assert stages.count(note) == 1  # the counted item's stage only
     assert kinds.count(note) == 1  # practice only
     assert "0 of 1 done" in kinds and "0 of 6 done" in kinds
+
+
+@pytest.mark.parametrize("returned", [1, 6])
+def test_sent_back_evidence_costs_one_query_however_much(
+    client, roadmap, mentor, django_assert_num_queries, returned
+):
+    student = UserFactory(batch=batch_in_year(2))
+    follow_roadmap(student, roadmap)
+    milestone = Item.objects.of_roadmap(roadmap).first().milestone
+    for n in range(returned):
+        item = ItemFactory(milestone=milestone, kind="certification")
+        progress_set(student=student, item=item, evidence_url=f"https://example.org/{n}")
+        review_evidence(mentor=mentor, progress=item.progress.get(), verified=False, comment="?")
+    client.force_login(student)
+    # as test_student_views' dashboard count: 10 with the sent-back evidence and its items
+    with django_assert_num_queries(10):
+        text = client.get(reverse("roadmap:dashboard", args=[roadmap.slug])).text
+    assert f"Evidence sent back by your mentor ({returned})" in text
