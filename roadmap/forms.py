@@ -10,6 +10,7 @@ from django.utils.deconstruct import deconstructible
 
 from .models import Item, Status
 from .models.progress import COUNT_MAX, EVIDENCE_URL_MAX_LENGTH, NOTE_MAX_LENGTH
+from .services import CATCH_UP_MAX_ITEMS
 
 # A count this many times over the target is a typo, not diligence.
 COUNT_TARGET_FACTOR = 10
@@ -144,3 +145,49 @@ class ProgressForm(forms.Form):
     def changes(self) -> dict:
         """The fields this POST asked to change, cleaned."""
         return {name: self.cleaned_data[name] for name in CHANGE_FIELDS if name in self.data}
+
+
+class CatchUpForm(forms.Form):
+    """The items a student ticked on the catch-up page, each as "<item id>:<version>"
+    (the ``Progress.version`` the page showed, 0 when there is no row yet).
+
+    Checks the shape of the list only: ``ticked`` holds {item id: version}. Which ids
+    belong to the roadmap, archived items and stale versions are the service's rules
+    (``roadmap.services.progress_catch_up``), since only the database can tell.
+    """
+
+    def __init__(self, data):
+        super().__init__(data)
+        self.ticked: dict[int, int] = {}
+
+    def clean(self):
+        values = self.data.getlist("item")
+        if not values:
+            raise forms.ValidationError(
+                "Nothing was ticked. Tick the items you have already done, then save."
+            )
+        if len(values) > CATCH_UP_MAX_ITEMS:
+            raise forms.ValidationError(
+                f"That list has {len(values):,} items; a catch-up takes at most "
+                f"{CATCH_UP_MAX_ITEMS}. Nothing was changed."
+            )
+        for value in values:
+            pk, _, version = value.partition(":")
+            if not (_small_number(pk, 18) and _small_number(version, 9)):
+                raise forms.ValidationError(
+                    "The list could not be read, so nothing was changed. Reload the page "
+                    "and tick the items again."
+                )
+            pk, version = int(pk), int(version)
+            if pk in self.ticked:
+                raise forms.ValidationError(
+                    "The same item was sent twice, so nothing was changed. Reload the page "
+                    "and tick the items again."
+                )
+            self.ticked[pk] = version
+        return super().clean()
+
+
+def _small_number(text: str, digits: int) -> bool:
+    """A whole number of at most ``digits`` ASCII digits (no sign, no spaces)."""
+    return text.isascii() and text.isdigit() and len(text) <= digits

@@ -128,7 +128,30 @@ class Pace:
         return self.actual_percent >= self.expected_percent and not self.skipped
 
     @property
+    def next_step(self) -> str:
+        """The pace in words a student can act on, without a verdict: how many items
+        due by now are not done yet, and what to do about them. The one sentence the
+        student's dashboard and checklist show; ``verdict`` stays the mentors' word.
+
+        e.g. "35 items were due by Year 3, semester 1. Tick the ones you have done,
+        then see what's next." A skipped item due by now is open, so it is counted.
+        """
+        if not self.point.started:
+            return "Your first year has not started yet, so nothing is due. See what comes first."
+        due_by = "the end of your B.Tech" if self.point.graduated else self.point.label
+        count = len(self.behind)
+        if count == 0:
+            return f"Everything due by {due_by} is done. See what's next."
+        were = "item was" if count == 1 else "items were"
+        skipped = ""
+        if self.skipped:
+            skipped = " (skipped)" if count == 1 else f" ({len(self.skipped)} of them skipped)"
+        tick = "Tick it if you have done it" if count == 1 else "Tick the ones you have done"
+        return f"{count} {were} due by {due_by}{skipped}. {tick}, then see what's next."
+
+    @property
     def verdict(self) -> str:
+        """The mentors' word for the pace: "On track" or "Behind pace" (with skips)."""
         if self.on_track:
             return "On track"
         if not self.skipped:

@@ -5,6 +5,8 @@ from . import views
 app_name = "roadmap"
 
 urlpatterns = [
+    path("roadmaps/<slug:slug>/catch-up/", views.catch_up, name="catch_up"),
+    path("roadmaps/<slug:slug>/catch-up/undo/", views.undo_catch_up, name="catch_up_undo"),
     path("roadmaps/<slug:slug>/", views.roadmap_detail, name="detail"),
     path("roadmaps/<slug:slug>/follow/", views.follow, name="follow"),
     path("roadmaps/<slug:slug>/checklist/", views.checklist, name="checklist"),

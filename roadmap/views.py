@@ -1,7 +1,11 @@
+import uuid
+from itertools import groupby
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_post_parameters
@@ -9,14 +13,21 @@ from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from accounts.models import Cohort
-from config.http import safe_page
+from config.http import problem, safe_page
 
 from . import activity, exports
 from .checklist import SHOW_CHOICES, checklist_context, filter_from_url, item_update_context
-from .forms import ProgressForm
+from .forms import CatchUpForm, ProgressForm
 from .models import Enrollment, Item, Kind, Progress, ProgressEvent, Roadmap, Status
-from .progress import ItemTable, next_up, skill_coverage
-from .services import ProgressRefused, follow_roadmap, progress_set
+from .progress import ItemTable, fraction_done, next_up, skill_coverage
+from .services import (
+    NothingToUndo,
+    ProgressRefused,
+    catch_up_undo,
+    follow_roadmap,
+    progress_catch_up,
+    progress_set,
+)
 
 
 def home(request):
@@ -222,6 +233,16 @@ def dashboard(request, slug):
         .select_related("item")[:8],
         "heatmap": activity.heatmap(student, today),
         "coverage": skill_coverage(table.items, progress_by_item),
+        "sent_back": Progress.objects.for_student(student)
+        .of_roadmap(roadmap)
+        .sent_back()
+        .select_related("item")
+        .order_by("-updated_at", "pk"),
+        # Items due and open, or no batch and no progress at all: ticking what is
+        # already done is the step that makes every other figure right.
+        "offer_catch_up": bool(summary.pace.behind)
+        if summary.pace
+        else not any(p.status != Status.NOT_STARTED for p in progress_by_item.values()),
     }
     return render(request, "roadmap/dashboard.html", context)
 
@@ -234,3 +255,134 @@ def export_my_data(request, fmt):
     if fmt == "csv":
         return exports.student_csv(request.user)
     raise Http404("Exports come as .json or .csv.")
+
+
+# -- catch-up: tick everything already done, save once ------------------------------
+
+
+def _catch_up_groups(items, progress_by_item):
+    """[(stage, [(milestone, [item, ...]), ...]), ...] in roadmap order, each item with
+    ``my_progress`` (its Progress row or None). ``items`` in outline order."""
+    stages = []
+    for stage, in_stage in groupby(items, key=lambda item: item.milestone.stage):
+        milestones = []
+        for milestone, in_milestone in groupby(in_stage, key=lambda item: item.milestone):
+            in_milestone = list(in_milestone)
+            for item in in_milestone:
+                item.my_progress = progress_by_item.get(item.pk)
+            milestones.append((milestone, in_milestone))
+        stages.append((stage, milestones))
+    return stages
+
+
+def _saved_catch_up(student, roadmap, batch: str | None):
+    """What the catch-up ``batch`` (from ``?saved=``) did, for the page's Undo panel:
+    {"batch", "count", "undone"}, or None when it is not this student's catch-up."""
+    try:
+        batch = uuid.UUID(batch or "")
+    except ValueError:
+        return None
+    to_statuses = list(
+        ProgressEvent.objects.for_student(student)
+        .of_roadmap(roadmap)
+        .filter(batch=batch, field=ProgressEvent.Field.STATUS)
+        .values_list("to_status", flat=True)
+    )
+    if not to_statuses:
+        return None
+    count = to_statuses.count(Status.DONE)
+    return {"batch": batch, "count": count, "undone": len(to_statuses) > count}
+
+
+def _render_catch_up(request, roadmap, *, error=None, ticked=(), status=200):
+    """The catch-up page: the roadmap's active items due by the student's study point
+    (every item when their batch is not set), grouped by stage and milestone."""
+    student = request.user
+    table = ItemTable(Item.objects.of_roadmap(roadmap).outline())
+    progress_by_item = Progress.objects.for_student(student).of_roadmap(roadmap).by_item()
+    summary = table.summarize(progress_by_item, batch=student.batch, today=timezone.localdate())
+    pace = summary.pace
+    items = [item for item in table.items if pace is None or item.due_term <= pace.point.term]
+    context = {
+        "roadmap": roadmap,
+        "pace": pace,
+        "stages": _catch_up_groups(items, progress_by_item),
+        "item_count": len(items),
+        "done_count": len([i for i in items if fraction_done(i, progress_by_item.get(i.pk)) >= 1]),
+        "error": error,
+        "ticked": set(ticked),
+        "saved": _saved_catch_up(student, roadmap, request.GET.get("saved")),
+    }
+    return render(request, "roadmap/catch_up.html", context, status=status)
+
+
+@login_required
+def catch_up(request, slug):
+    """GET: the catch-up page of a roadmap the student follows. POST: mark done every
+    item ticked on it (``item`` = "<id>:<version>", repeated), through
+    ``services.progress_catch_up``: one transaction, one log entry per item changed.
+
+    Saved: redirect to the page with ``?saved=<batch>``, which offers Undo. Refused:
+    the page again, with the message, the latest state and the ticks kept; 400 for a
+    list that cannot be read (nothing ticked, duplicates, too long, items of another
+    roadmap), 409 for archived items or items changed elsewhere since the page was
+    loaded. Nothing is changed when refused. A student who does not follow the roadmap
+    is sent to its public page; a roadmap they may not see is a 404.
+    """
+    roadmap, redirect_response = _followed_roadmap_or_redirect(request, slug)
+    if redirect_response:
+        return redirect_response
+    if request.method != "POST":
+        return _render_catch_up(request, roadmap)
+    form = CatchUpForm(request.POST)
+    if not form.is_valid():
+        return _render_catch_up(
+            request, roadmap, error=form.non_field_errors()[0], ticked=form.ticked, status=400
+        )
+    try:
+        done = progress_catch_up(student=request.user, roadmap=roadmap, versions=form.ticked)
+    except ProgressRefused as refused:
+        return _render_catch_up(
+            request,
+            roadmap,
+            error=refused.message,
+            ticked=form.ticked,
+            status=refused.status_code,
+        )
+    url = reverse("roadmap:catch_up", args=[roadmap.slug])
+    if done.batch is None:
+        messages.info(request, "Nothing to change: the items you ticked were already done.")
+        return redirect(url)
+    return redirect(f"{url}?saved={done.batch}")
+
+
+@login_required
+@require_POST
+def undo_catch_up(request, slug):
+    """Undo one catch-up (POST ``batch``) through ``services.catch_up_undo``, then
+    back to the catch-up page. Undoing twice changes nothing; 400 for an unreadable
+    ``batch``, 404 for one that is not this student's on this roadmap, 409 (the page
+    with the message) when an item changed since the catch-up."""
+    roadmap, redirect_response = _followed_roadmap_or_redirect(request, slug)
+    if redirect_response:
+        return redirect_response
+    try:
+        batch = uuid.UUID(request.POST.get("batch", ""))
+    except ValueError:
+        return problem(request, "That undo could not be read, so nothing was changed.", status=400)
+    try:
+        undone = catch_up_undo(student=request.user, roadmap=roadmap, batch=batch)
+    except NothingToUndo as refused:
+        return problem(request, refused.message, status=refused.status_code)
+    except ProgressRefused as refused:
+        return _render_catch_up(request, roadmap, error=refused.message, status=409)
+    if undone.changed:
+        count = len(undone.changed)
+        messages.success(
+            request,
+            f"Undone: {count} item{pluralize(count)} {'is' if count == 1 else 'are'} "
+            "back as before.",
+        )
+    else:
+        messages.info(request, "That catch-up was already undone; nothing changed.")
+    return redirect("roadmap:catch_up", roadmap.slug)

@@ -87,6 +87,16 @@ class ProgressQuerySet(models.QuerySet):
             .exclude(evidence_url="")
         )
 
+    def sent_back(self):
+        """Evidence a mentor sent back with a comment and the student has not replaced yet
+        (replacing it clears the comment): what the student's dashboard asks them to fix."""
+        return (
+            self.reviewable()
+            .filter(verified_at__isnull=True)
+            .exclude(review_comment="")
+            .exclude(evidence_url="")
+        )
+
 
 class Progress(models.Model):
     """Where one student stands on one item. One row per (student, item)."""
@@ -181,6 +191,9 @@ class ProgressEvent(models.Model):
     to_status = models.CharField(max_length=20, choices=Status.choices, blank=True)
     count = models.PositiveIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    # A catch-up marks many items done at once; its events share this id, and so do
+    # the events of its undo (roadmap.services.progress_catch_up / catch_up_undo).
+    batch = models.UUIDField(null=True, blank=True, editable=False, db_index=True)
 
     objects = ProgressEventQuerySet.as_manager()
 

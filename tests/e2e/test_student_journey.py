@@ -85,7 +85,7 @@ def test_sign_up_tick_off_and_every_figure_follows_without_a_reload(page, roadma
 
     page.goto(f"/roadmaps/{roadmap.slug}/dashboard/")
     assert "33" in page.inner_text(".big-number")
-    assert "done: 2 of 6 required items" in page.inner_text("main")
+    assert "Required items: 33\xa0% · 2 of 6 done" in page.inner_text("main")
     student = Progress.objects.get(item=first).student
     assert Progress.objects.filter(student=student).count() == 4
 

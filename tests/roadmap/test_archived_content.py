@@ -107,8 +107,8 @@ def test_dashboard_figures_leave_out_the_archived_item(client, roadmap, student,
     text = client.get(reverse("roadmap:dashboard", args=[roadmap.slug])).text
     assert archived.title not in text.split("Recent activity")[0]  # pace, next up, bars
     assert "100&nbsp;%" in text
-    assert "5 of 5" in text
-    assert "On track" in text
+    assert "100&nbsp;% · 5 of 5 done" in text
+    assert "is done. See what&#x27;s next." in text  # "Everything due by Year …"
     assert "Every required item is done. Well done!" in text
     assert "Kubernetes" not in text.split("Required skills")[1]
     assert "1 of 1 practised" in text
