@@ -10,6 +10,7 @@ when opened (``roadmap:item``), so a first visit stays small on a phone.
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs, urlsplit
 
+from django.urls import reverse
 from django.utils import timezone
 
 from .models import Item, Kind, Progress, Status
@@ -52,6 +53,28 @@ def shows(item: Item, progress: Progress | None, *, show: str, kind: str, term: 
         case "attention":
             return needs_attention(progress)
     return True
+
+
+def prepare_rows(items, progress_by_item) -> None:
+    """Attach to each item what its checklist row shows, worked out once here rather
+    than looked up (and missed) in the template for each of ~90 rows: ``my_progress``
+    (the Progress row or None), ``status``, ``status_label``, ``trust`` (for done
+    items), ``sent_back``, ``version``, ``saved_message`` (None), and its two addresses,
+    ``page_url`` and ``progress_url`` (reversed once, not once per row)."""
+    page_url = reverse("roadmap:item", args=[0]).replace("/0/", "/{}/")
+    progress_url = reverse("roadmap:item_progress", args=[0]).replace("/0/", "/{}/")
+    labels = dict(Status.choices)
+    for item in items:
+        progress = progress_by_item.get(item.pk)
+        item.my_progress = progress
+        item.status = progress.status if progress else Status.NOT_STARTED
+        item.status_label = labels[item.status]
+        item.trust = progress.trust if progress and item.status == Status.DONE else ""
+        item.sent_back = needs_attention(progress)
+        item.version = progress.version if progress else 0
+        item.saved_message = None
+        item.page_url = page_url.format(item.pk)
+        item.progress_url = progress_url.format(item.pk)
 
 
 def filter_from_url(url: str | None) -> tuple[str, str]:
@@ -108,8 +131,8 @@ def checklist_context(student, roadmap, *, show="all", kind="", readonly=False) 
     checklist = load_checklist(student, roadmap, readonly=readonly)
     stages, milestones = outline_groups(checklist.items)
     by_milestone = {milestone.pk: [] for milestone in milestones}
+    prepare_rows(checklist.items, checklist.progress_by_item)
     for item in checklist.items:
-        item.my_progress = checklist.progress_by_item.get(item.pk)
         if shows(item, item.my_progress, show=show, kind=kind, term=checklist.term):
             by_milestone[item.milestone_id].append(item)
     summary = checklist.summary
@@ -156,7 +179,7 @@ def item_update_context(student, item: Item, *, show="all", kind="") -> dict:
     used; nothing else of the checklist is rendered again."""
     checklist = load_checklist(student, item.milestone.stage.roadmap)
     shown_item = next((i for i in checklist.items if i.pk == item.pk), item)
-    shown_item.my_progress = checklist.progress_by_item.get(item.pk)
+    prepare_rows([shown_item], checklist.progress_by_item)
     stage, milestone = shown_item.milestone.stage, shown_item.milestone
     stage.tally = checklist.summary.by_stage[stage.pk]
     milestone.tally = checklist.summary.by_milestone[milestone.pk]

@@ -16,7 +16,13 @@ from accounts.models import Cohort
 from config.http import problem, safe_page
 
 from . import activity, exports
-from .checklist import SHOW_CHOICES, checklist_context, filter_from_url, item_update_context
+from .checklist import (
+    SHOW_CHOICES,
+    checklist_context,
+    filter_from_url,
+    item_update_context,
+    prepare_rows,
+)
 from .forms import CatchUpForm, ProgressForm
 from .models import Enrollment, Item, Kind, Progress, ProgressEvent, Roadmap, Status
 from .progress import ItemTable, fraction_done, next_up, skill_coverage
@@ -140,7 +146,7 @@ def item(request, pk):
     skills, every status, count, note and evidence), opened from its checklist row;
     without JavaScript a page of its own with the same forms."""
     item = _followed_item(request, pk)
-    item.my_progress = Progress.objects.filter(student=request.user, item=item).first()
+    prepare_rows([item], Progress.objects.filter(student=request.user, item=item).by_item())
     context = {"item": item, "roadmap": item.milestone.stage.roadmap, "statuses": Status.choices}
     if request.htmx:
         return render(request, "roadmap/checklist.html#item_detail", context)

@@ -325,7 +325,12 @@ class ItemQuerySet(models.QuerySet):
         percent, pace, next up, coverage, the cohort grid, stuck items and exports
         all read the same items. Two queries: the items, then their skills.
         """
-        items = self.active().select_related("milestone__stage")
+        # What the guide file last said is for the loader only: not read, not decoded.
+        items = (
+            self.active()
+            .select_related("milestone__stage")
+            .defer("guide_values", "milestone__guide_values", "milestone__stage__guide_values")
+        )
         if skills:
             items = items.prefetch_related(
                 Prefetch("skills", queryset=Skill.objects.select_related("category"))

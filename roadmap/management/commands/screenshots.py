@@ -72,11 +72,27 @@ class Command(BaseCommand):
 
         student = self.signed_in(browser, viewport, base, "asha@example.com")
         save(student, "dashboard", f"/roadmaps/{settings.WAYPOINT_DEFAULT_ROADMAP}/dashboard/")
-        save(
-            student,
-            "checklist",
-            f"/roadmaps/{settings.WAYPOINT_DEFAULT_ROADMAP}/checklist/?show=remaining",
+        checklist = f"/roadmaps/{settings.WAYPOINT_DEFAULT_ROADMAP}/checklist/"
+        save(student, "checklist", checklist)
+        # Folded: the stages below the summary, the current one open.
+        student.locator(".jump").scroll_into_view_if_needed()
+        student.evaluate(
+            "window.scrollBy(0, document.querySelector('.jump').getBoundingClientRect().top - 8)"
         )
+        student.screenshot(path=out / f"checklist-folded-{size}.png")
+        self.stdout.write(f"  checklist-folded-{size}.png  {checklist}")
+        # Unfolded: one item's details, opened from its row.
+        row = student.locator("details.stage[open] li.item").first
+        row.locator(".item__more > summary").click()
+        student.wait_for_selector(f"#{row.get_attribute('id')}-detail")
+        student.evaluate(
+            "id => document.getElementById(id).scrollIntoView()", row.get_attribute("id")
+        )
+        student.screenshot(path=out / f"checklist-item-{size}.png")
+        self.stdout.write(f"  checklist-item-{size}.png  {checklist}")
+
+        behind = self.signed_in(browser, viewport, base, "rahul@example.com")
+        save(behind, "catch-up", f"/roadmaps/{settings.WAYPOINT_DEFAULT_ROADMAP}/catch-up/")
 
         mentor = self.signed_in(browser, viewport, base, "mentor@example.com")
         mentor.goto(base + "/accounts/cohorts/")
