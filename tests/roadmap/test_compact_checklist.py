@@ -240,3 +240,12 @@ def test_a_link_to_another_site_says_so(client, roadmap, student):
     client.force_login(student)
     detail = client.get(reverse("roadmap:item", args=[python.pk]), headers=HTMX).text
     assert 'Open on coursera.org</a> <span class="meta">(opens another site)</span>' in detail
+
+
+def test_the_public_roadmap_says_visibly_which_titles_lead_elsewhere(client, roadmap):
+    python = item(roadmap, "Python")
+    python.link = "https://docs.python.org/3/tutorial/"
+    python.save()
+    html = client.get(reverse("roadmap:detail", args=[roadmap.slug])).text
+    assert 'Open on docs.python.org</a> <span class="meta">(opens another site)</span>' in html
+    assert 'visually-hidden"> (external link)' not in html
