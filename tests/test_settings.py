@@ -29,21 +29,26 @@ def start_django(code="print('started')", **env):
     return fresh_process("-c", f"import django; django.setup()\n{code}", **env)
 
 
-def test_deploy_check_passes_with_production_settings():
-    # The database under test (PostgreSQL in CI's second run) is checked too.
-    database = {"DATABASE_URL": os.environ["DATABASE_URL"]} if "DATABASE_URL" in os.environ else {}
-    result = fresh_process(
+def deploy_check(fail_level="WARNING", **env):
+    """Django's deployment check in a fresh process, with the documented production
+    settings and any other variables given."""
+    return fresh_process(
         "manage.py",
         "check",
         "--deploy",
         "--fail-level",
-        "WARNING",
+        fail_level,
         DJANGO_DEBUG="0",
         DJANGO_SECRET_KEY="p4$-" + "x7Qm2Lz9" * 8,
         DJANGO_ALLOWED_HOSTS="waypoint.example.org",
-        DJANGO_EMAIL_HOST="smtp.example.org",
-        **database,
+        **env,
     )
+
+
+def test_deploy_check_passes_with_production_settings():
+    # The database under test (PostgreSQL in CI's second run) is checked too.
+    database = {"DATABASE_URL": os.environ["DATABASE_URL"]} if "DATABASE_URL" in os.environ else {}
+    result = deploy_check(DJANGO_EMAIL_HOST="smtp.example.org", **database)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
 

@@ -15,7 +15,7 @@ from django.urls import reverse
 
 from accounts.mail import MailUnavailable
 from tests.factories import NEW_PASSWORD, UserFactory
-from tests.test_settings import fresh_process, start_django
+from tests.test_settings import deploy_check, start_django
 
 pytestmark = pytest.mark.django_db
 
@@ -98,32 +98,14 @@ def test_development_prints_mail_and_production_without_smtp_has_mail_off():
 
 
 def test_deploy_check_without_smtp_names_mail_off_and_nothing_else():
-    result = fresh_process(
-        "manage.py",
-        "check",
-        "--deploy",
-        "--fail-level",
-        "WARNING",
-        DJANGO_DEBUG="0",
-        DJANGO_SECRET_KEY="p4$-" + "x7Qm2Lz9" * 8,
-        DJANGO_ALLOWED_HOSTS="waypoint.example.org",
-    )
+    result = deploy_check()
     assert result.returncode != 0
     output = result.stdout + result.stderr
     assert "accounts.W001" in output
     assert "mail.E001" not in output
     assert "1 issue" in output
     # Below the warning level, the same settings pass.
-    passing = fresh_process(
-        "manage.py",
-        "check",
-        "--deploy",
-        "--fail-level",
-        "ERROR",
-        DJANGO_DEBUG="0",
-        DJANGO_SECRET_KEY="p4$-" + "x7Qm2Lz9" * 8,
-        DJANGO_ALLOWED_HOSTS="waypoint.example.org",
-    )
+    passing = deploy_check("ERROR")
     assert passing.returncode == 0, passing.stdout + passing.stderr
 
 
