@@ -118,7 +118,7 @@ def pace_status(
 def cohort_overview(cohort: Cohort, *, today: date, now: datetime) -> CohortOverview:
     roadmap = cohort.roadmap
     memberships = list(cohort.memberships.select_related("student"))
-    table = ItemTable(Item.objects.of_roadmap(roadmap).outline())
+    table = ItemTable(Item.objects.of_roadmap(roadmap).outline(skills=False))
     items = table.items
     # Plain tuples, not model instances: a 500-student cohort has tens of thousands.
     # The active items' ids stand for "this roadmap, not archived" without three joins;

@@ -304,7 +304,7 @@ def _render_catch_up(request, roadmap, *, error=None, ticked=(), status=200):
     """The catch-up page: the roadmap's active items due by the student's study point
     (every item when their batch is not set), grouped by stage and milestone."""
     student = request.user
-    table = ItemTable(Item.objects.of_roadmap(roadmap).outline())
+    table = ItemTable(Item.objects.of_roadmap(roadmap).outline(skills=False))
     progress_by_item = Progress.objects.for_student(student).of_roadmap(roadmap).by_item()
     summary = table.summarize(progress_by_item, batch=student.batch, today=timezone.localdate())
     pace = summary.pace
