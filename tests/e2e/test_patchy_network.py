@@ -44,6 +44,16 @@ def slow_network(page):
     )
 
 
+def sign_out_in_another_tab(page):
+    """Sign out from a second tab of the same browser; the first tab is left as it was."""
+    other_tab = page.context.new_page()
+    other_tab.goto("/dashboard/")
+    other_tab.click(".site-menu summary")  # Sign out is in the header menu
+    other_tab.click("button:has-text('Sign out')")
+    other_tab.wait_for_url(lambda url: url.endswith("/"))
+    return other_tab
+
+
 def pressed(page, item, status):
     open_item(page, item)
     return page.get_attribute(f"#item-{item.pk}-status-{status}", "aria-pressed") == "true"
@@ -168,11 +178,7 @@ def test_signed_out_in_another_tab_a_tap_goes_to_sign_in_and_back_with_the_typed
     open_item(page, first)
     page.fill(f"#item-{first.pk}-note", "Half-written thought")
 
-    other_tab = page.context.new_page()
-    other_tab.goto("/dashboard/")
-    other_tab.click(".site-menu summary")  # Sign out is in the header menu
-    other_tab.click("button:has-text('Sign out')")
-    other_tab.wait_for_url(lambda url: url.endswith("/"))
+    sign_out_in_another_tab(page)
 
     page.click(f"#item-{first.pk}-status-done")
     page.wait_for_url(re.compile(r"/accounts/login/"))
@@ -198,11 +204,7 @@ def test_signed_in_again_elsewhere_a_tap_says_to_reload_in_our_words(
     sign_in(page, student)
     page.goto(checklist(roadmap))
 
-    other_tab = page.context.new_page()
-    other_tab.goto("/dashboard/")
-    other_tab.click(".site-menu summary")  # Sign out is in the header menu
-    other_tab.click("button:has-text('Sign out')")
-    other_tab.wait_for_url(lambda url: url.endswith("/"))
+    other_tab = sign_out_in_another_tab(page)
     sign_in(other_tab, student)  # a new CSRF token: the first tab's is stale now
 
     page.click(f"#item-{first.pk}-quick")
@@ -291,11 +293,7 @@ def test_typed_text_is_never_restored_into_another_persons_account(new_page, ite
     page.goto(checklist(roadmap))
     open_item(page, first)
     page.fill(f"#item-{first.pk}-note", "Student A's private thought")
-    second_tab = page.context.new_page()
-    second_tab.goto("/dashboard/")
-    second_tab.click(".site-menu summary")  # Sign out is in the header menu
-    second_tab.click("button:has-text('Sign out')")
-    second_tab.wait_for_url(lambda url: url.endswith("/"))
+    sign_out_in_another_tab(page)
     page.click(f"#item-{first.pk}-status-done")
     page.wait_for_url(re.compile(r"/accounts/login/"))
     # Student B signs in on the same browser (a college lab machine) and opens the page.
