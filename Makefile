@@ -59,6 +59,7 @@ setup: install ## Migrate, load the guide, create the demo accounts (safe to rep
 lint: install ## Lint, format check and migration check, as CI runs them
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
 screenshots: setup ## Save screenshots of the main pages to docs/screenshots/

@@ -1,10 +1,7 @@
-import secrets
-
 from django.contrib.auth.models import AbstractUser
 from django.contrib.auth.models import UserManager as DjangoUserManager
 from django.db import models
 from django.db.models.functions import Lower
-from django.urls import reverse
 
 from .throttle import GuessCount  # noqa: F401  (a model: its table comes with this app)
 
@@ -88,66 +85,3 @@ class User(AbstractUser):
         the name as they wrote it, or the email without one. Never its first word: in
         "श्रीमती प्रियंका" that is "Mrs.", and many names start with a family name."""
         return self.name or self.email
-
-
-def new_join_code() -> str:
-    return secrets.token_urlsafe(9)
-
-
-class CohortQuerySet(models.QuerySet):
-    def visible_to(self, user):
-        """The one rule for mentor pages: staff see every cohort, mentors their own,
-        everyone else none (so a forgotten check is a 404, not a leak)."""
-        if not user.is_authenticated:
-            return self.none()
-        if user.is_staff:
-            return self.all()
-        return self.filter(mentors=user)
-
-    def joinable(self):
-        return self.filter(active=True, roadmap__published=True)
-
-
-class Cohort(models.Model):
-    """A group of students on one roadmap, watched by one or more mentors."""
-
-    name = models.CharField(max_length=150, help_text="e.g. CSE batch 2027 — ML club")
-    roadmap = models.ForeignKey("roadmap.Roadmap", on_delete=models.PROTECT, related_name="cohorts")
-    mentors = models.ManyToManyField(User, related_name="mentored_cohorts")
-    students = models.ManyToManyField(
-        User, through="Membership", related_name="cohorts", blank=True
-    )
-    join_code = models.CharField(max_length=32, unique=True, default=new_join_code)
-    active = models.BooleanField(
-        default=True, help_text="Archived cohorts accept no new students and leave the lists."
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    objects = CohortQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["-active", "name"]
-
-    def __str__(self):
-        return self.name
-
-    def get_absolute_url(self):
-        return reverse("accounts:cohort", args=[self.pk])
-
-    def get_join_url(self):
-        return reverse("accounts:join", args=[self.join_code])
-
-
-class Membership(models.Model):
-    cohort = models.ForeignKey(Cohort, on_delete=models.CASCADE, related_name="memberships")
-    student = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
-    joined_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["joined_at", "pk"]
-        constraints = [
-            models.UniqueConstraint(fields=["cohort", "student"], name="accounts_membership_unique")
-        ]
-
-    def __str__(self):
-        return f"{self.student} in {self.cohort}"

@@ -11,7 +11,7 @@ from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponsePermanentRedirect
 from django.shortcuts import render, resolve_url
 from django.template.loader import render_to_string
 from django.utils.cache import add_never_cache_headers, patch_cache_control
@@ -55,12 +55,33 @@ def safe_page(request, candidate: str | None) -> str | None:
     ):
         return None
     parts = urlsplit(candidate)
+    if parts.path and not parts.path.startswith("/"):
+        return None  # relative ("dashboard"): redirect() would read it as a view's name
     page = parts.path or "/"
     if parts.query:
         page += f"?{parts.query}"
     if parts.fragment:
         page += f"#{parts.fragment}"
     return page
+
+
+class PermanentRedirect(HttpResponsePermanentRedirect):
+    """308 Permanent Redirect: the browser repeats the request, method and body, at the
+    new address, where 301 turns a POST into a GET (RFC 9110 §15.4.9)."""
+
+    status_code = 308
+
+
+def moved(new_prefix: str):
+    """A view for URLs that moved under ``new_prefix``: a PermanentRedirect to
+    ``new_prefix + rest``, the query kept, so an old link or a form left open in a tab
+    still works."""
+
+    def view(request, rest=""):
+        query = request.META.get("QUERY_STRING", "")
+        return PermanentRedirect(new_prefix + rest + (f"?{query}" if query else ""))
+
+    return view
 
 
 def page_to_return_to(request) -> str:

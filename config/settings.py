@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "accounts",
     "roadmap",
+    "cohorts",
 ]
 
 MIDDLEWARE = [
@@ -140,7 +141,9 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
 LOGIN_URL = "accounts:login"
-LOGIN_REDIRECT_URL = "roadmap:my_dashboard"
+LOGIN_REDIRECT_URL = "start"
+# After sign-up: the new student follows WAYPOINT_DEFAULT_ROADMAP, then goes on.
+WAYPOINT_AFTER_SIGN_UP_URL = "roadmap:welcome"
 LOGOUT_REDIRECT_URL = "home"
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -1,7 +1,9 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from cohorts import views as cohorts_views
 from config.health import health
+from config.http import moved
 from roadmap import views as roadmap_views
 
 admin.site.site_header = "Waypoint administration"
@@ -11,7 +13,13 @@ admin.site.index_title = "Roadmaps, people and progress"
 urlpatterns = [
     path("", roadmap_views.home, name="home"),
     path("health/", health, name="health"),
+    path("dashboard/", cohorts_views.start, name="start"),
     path("", include("roadmap.urls")),
+    path("cohorts/", include("cohorts.urls")),
+    # Invite links and bookmarks from before cohorts had their own app.
+    path("accounts/join/<path:rest>", moved("/cohorts/join/")),
+    path("accounts/cohorts/<path:rest>", moved("/cohorts/")),
+    path("accounts/cohorts/", moved("/cohorts/")),
     path("accounts/", include("accounts.urls")),
     path("admin/", admin.site.urls),
 ]

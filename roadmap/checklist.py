@@ -13,8 +13,8 @@ from urllib.parse import parse_qs, urlsplit
 from django.urls import reverse
 from django.utils import timezone
 
+from .figures import RoadmapProgress, outline_groups, study_point, summarize
 from .models import Item, Kind, Progress, Status
-from .progress import RoadmapProgress, outline_groups, study_point, summarize
 
 # The filters, in the order the page offers them. "now": due by the student's current
 # semester and not done (overdue first, then this semester's); "attention": evidence a

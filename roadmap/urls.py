@@ -13,6 +13,6 @@ urlpatterns = [
     path("roadmaps/<slug:slug>/dashboard/", views.dashboard, name="dashboard"),
     path("items/<int:pk>/", views.item, name="item"),
     path("items/<int:pk>/progress/", views.item_progress, name="item_progress"),
-    path("dashboard/", views.my_dashboard, name="my_dashboard"),
+    path("welcome/", views.welcome, name="welcome"),
     path("me/export.<str:fmt>", views.export_my_data, name="export"),
 ]

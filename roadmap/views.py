@@ -12,7 +12,6 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
-from accounts.models import Cohort
 from config.http import problem, safe_page
 
 from . import activity, exports
@@ -23,13 +22,14 @@ from .checklist import (
     item_update_context,
     prepare_rows,
 )
+from .figures import ItemTable, fraction_done, next_up, skill_coverage
 from .forms import CatchUpForm, ProgressForm
 from .models import Enrollment, Item, Kind, Progress, ProgressEvent, Roadmap, Status
-from .progress import ItemTable, fraction_done, next_up, skill_coverage
 from .services import (
     NothingToUndo,
     ProgressRefused,
     catch_up_undo,
+    follow_default_roadmap,
     follow_roadmap,
     progress_catch_up,
     progress_set,
@@ -64,21 +64,12 @@ def follow(request, slug):
 
 
 @login_required
-def my_dashboard(request):
-    """The signed-in user's home: the dashboard of the first roadmap they follow, or
-    for a mentor who follows none, their cohorts."""
-    enrollment = (
-        Enrollment.objects.for_student(request.user)
-        .filter(roadmap__in=Roadmap.objects.visible_to(request.user))
-        .select_related("roadmap")
-        .first()
-    )
-    if enrollment is None and Cohort.objects.visible_to(request.user).exists():
-        return redirect("accounts:cohorts")
-    if enrollment is None:
-        roadmaps = Roadmap.objects.published().with_counts()
-        return render(request, "roadmap/choose_roadmap.html", {"roadmaps": roadmaps})
-    return redirect("roadmap:dashboard", enrollment.roadmap.slug)
+def welcome(request):
+    """Where sign-up leads (``WAYPOINT_AFTER_SIGN_UP_URL``): the new student follows the
+    default roadmap (PRODUCT.md), then goes on to ``next`` or their start page. Following
+    twice changes nothing, so opening this again is harmless."""
+    follow_default_roadmap(request.user)
+    return redirect(safe_page(request, request.GET.get("next")) or "start")
 
 
 def _followed_roadmap_or_redirect(request, slug, queryset=None):

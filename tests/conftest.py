@@ -1,7 +1,6 @@
 import pytest
 
-from accounts.models import Cohort
-from tests.factories import UserFactory
+from tests.factories import CohortFactory, UserFactory
 
 
 @pytest.fixture(autouse=True)
@@ -28,6 +27,4 @@ def mentor(db):
 @pytest.fixture
 def cohort(roadmap, mentor):
     """A cohort on the test module's ``roadmap``, mentored by ``mentor``."""
-    cohort = Cohort.objects.create(name="CSE ML club", roadmap=roadmap)
-    cohort.mentors.add(mentor)
-    return cohort
+    return CohortFactory(name="CSE ML club", roadmap=roadmap, mentors=[mentor])

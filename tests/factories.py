@@ -2,6 +2,7 @@ import factory
 from factory.django import DjangoModelFactory
 
 from accounts.models import User
+from cohorts.models import Cohort, Membership
 from roadmap.models import Item, Kind, Milestone, Roadmap, Skill, SkillCategory, Stage
 
 TEST_PASSWORD = "correct-horse-battery"
@@ -119,3 +120,33 @@ def build_roadmap(*, items: int, stages: int = 2, milestones_per_stage: int = 2,
     for n in range(items):
         ItemFactory(milestone=milestones[n % len(milestones)], skills=[skill])
     return roadmap
+
+
+class CohortFactory(DjangoModelFactory):
+    """A cohort; ``CohortFactory(mentors=[m], students=[a, b])`` adds them (students as
+    memberships, joined now)."""
+
+    class Meta:
+        model = Cohort
+        skip_postgeneration_save = True
+
+    name = factory.Sequence(lambda n: f"CSE batch {2020 + n % 10} — group {n}")
+    roadmap = factory.SubFactory(RoadmapFactory)
+
+    @factory.post_generation
+    def mentors(self, create, mentors, **kwargs):
+        if create and mentors:
+            self.mentors.add(*mentors)
+
+    @factory.post_generation
+    def students(self, create, students, **kwargs):
+        for student in students or []:
+            MembershipFactory(cohort=self, student=student)
+
+
+class MembershipFactory(DjangoModelFactory):
+    class Meta:
+        model = Membership
+
+    cohort = factory.SubFactory(CohortFactory)
+    student = factory.SubFactory(UserFactory)

@@ -38,14 +38,14 @@ def test_visitors_get_a_sign_up_button_first_and_a_way_to_sign_in(client, roadma
     assert buttons[0] == (reverse("accounts:signup"), "Sign up to track your progress")
     assert (roadmap.get_absolute_url(), "Browse the ML Engineer roadmap") in buttons
     assert f'<a href="{reverse("accounts:login")}">Sign in</a>' in text
-    assert reverse("roadmap:my_dashboard") not in text
+    assert reverse("start") not in text
 
 
 def test_signed_in_people_get_their_dashboard_and_no_sign_up(client, roadmap):
     client.force_login(UserFactory())
     text = hero(client.get(reverse("home")).text)
     buttons = re.findall(r'<a class="button[^"]*" href="([^"]+)">([^<]+)</a>', text)
-    assert buttons[0] == (reverse("roadmap:my_dashboard"), "Go to your dashboard")
+    assert buttons[0] == (reverse("start"), "Go to your dashboard")
     assert reverse("accounts:signup") not in text and reverse("accounts:login") not in text
 
 
@@ -81,7 +81,7 @@ def test_signed_in_header_shows_the_dashboard_and_folds_the_rest_into_a_menu(
     client.force_login(user)
     text = header(client.get(reverse("home")).text)
     bar = text.split("<details", 1)[0]
-    assert f'<a href="{reverse("roadmap:my_dashboard")}">Dashboard</a>' in bar
+    assert f'<a href="{reverse("start")}">Dashboard</a>' in bar
     folded = menu(text)
     assert "<summary>Menu</summary>" in folded
     assert [label for label in in_menu + not_in_menu if f">{label}</a>" in folded] == in_menu

@@ -18,7 +18,7 @@ from django.urls import URLResolver, get_resolver, path
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from accounts.models import Cohort, Membership
+from cohorts.models import Cohort, Membership
 from config import http
 from config.urls import urlpatterns as site_urlpatterns
 from roadmap.models import Item, Kind, Progress, ProgressEvent, Roadmap
@@ -34,8 +34,8 @@ QUERY_NAMES = ["next", "show", "kind", "sort", "status", "q", "page", "o", "p", 
 
 
 def url_templates(resolver=None, prefix=""):
-    """Every URL of the site as (name, template), e.g. ("accounts:review",
-    "/accounts/cohorts/<int:pk>/review/<int:progress_pk>/")."""
+    """Every URL of the site as (name, template), e.g. ("cohorts:review",
+    "/cohorts/<int:pk>/review/<int:progress_pk>/")."""
     resolver = resolver or get_resolver()
     for entry in resolver.url_patterns:
         pattern = str(entry.pattern)
@@ -124,6 +124,10 @@ def sample_kwargs(name: str, template: str, site) -> dict[str, str]:
                 value = "roadmap"
             case "url":
                 value = "nowhere/"
+            case "rest" if template.startswith("/accounts/join/"):
+                value = f"{site['cohort'].join_code}/"
+            case "rest":
+                value = f"{site['cohort'].pk}/"
             case _:
                 raise AssertionError(f"{name} ({template}): no sample value for <{param}>")
         values[param] = str(value)
@@ -141,7 +145,7 @@ def every_url(site):
 
 def test_the_walk_sees_every_url_of_the_site(site):
     names = {name for name, _, _ in every_url(site)}
-    assert {"roadmap:item_progress", "accounts:review", "accounts:join", "health"} <= names
+    assert {"roadmap:item_progress", "cohorts:review", "cohorts:join", "health"} <= names
     assert "admin:roadmap_item_change" in names
     assert len(names) > len(site_urlpatterns)
 
@@ -166,7 +170,7 @@ def test_private_downloads_forbid_storing_them(client, site):
     for url in [
         "/me/export.json",
         "/me/export.csv",
-        f"/accounts/cohorts/{site['cohort'].pk}/export.csv",
+        f"/cohorts/{site['cohort'].pk}/export.csv",
     ]:
         response = client.get(url)
         assert response.status_code == 200
@@ -274,8 +278,8 @@ def htmx_requests(client, site):
     pages = [
         (site["staff"], f"/roadmaps/{site['roadmap'].slug}/checklist/"),
         (site["staff"], f"/roadmaps/{site['roadmap'].slug}/checklist/?show=remaining"),
-        (site["staff"], f"/accounts/cohorts/{site['cohort'].pk}/review/"),
-        (site["staff"], f"/accounts/cohorts/{site['cohort'].pk}/"),
+        (site["staff"], f"/cohorts/{site['cohort'].pk}/review/"),
+        (site["staff"], f"/cohorts/{site['cohort'].pk}/"),
         (site["staff"], f"/roadmaps/{site['roadmap'].slug}/"),
     ]
     found = set()
@@ -298,7 +302,7 @@ def test_every_htmx_request_signed_out_is_sent_to_sign_in_and_back(client, site)
     requests = htmx_requests(client, site)
     urls = {url for _, url, _ in requests}
     assert f"/items/{site['item'].pk}/progress/" in urls
-    assert f"/accounts/cohorts/{site['cohort'].pk}/review/{site['awaiting'].pk}/" in urls
+    assert f"/cohorts/{site['cohort'].pk}/review/{site['awaiting'].pk}/" in urls
     before = list(Progress.objects.values_list("status", "note", "verified_at").order_by("pk"))
     events = ProgressEvent.objects.count()
     for page, url, scope_id in requests:
@@ -361,7 +365,7 @@ def test_htmx_current_url_on_another_site_is_not_followed(client, site):
 def post_only_urls(site):
     """Every URL of ours that a form posts to, with the page the form is on."""
     checklist = f"/roadmaps/{site['roadmap'].slug}/checklist/"
-    cohort = f"/accounts/cohorts/{site['cohort'].pk}"
+    cohort = f"/cohorts/{site['cohort'].pk}"
     return [
         (f"/items/{site['item'].pk}/progress/", checklist),
         (f"/roadmaps/{site['roadmap'].slug}/follow/", f"/roadmaps/{site['roadmap'].slug}/"),
@@ -372,7 +376,7 @@ def post_only_urls(site):
         ("/accounts/profile/", "/accounts/profile/"),
         ("/accounts/delete/", "/accounts/delete/"),
         ("/accounts/password/", "/accounts/password/"),
-        ("/accounts/cohorts/new/", "/accounts/cohorts/new/"),
+        ("/cohorts/new/", "/cohorts/new/"),
     ]
 
 
@@ -448,10 +452,10 @@ def test_a_stale_csrf_token_on_a_plain_form_shows_our_page(site, debug):
 def test_not_found_and_forbidden_pages_are_ours(client, site, settings):
     settings.DEBUG = False
     client.force_login(site["student"])
-    missing = client.get("/accounts/cohorts/999999/")
+    missing = client.get("/cohorts/999999/")
     assert missing.status_code == 404
     assert "There is nothing here, or it is not yours to see." in missing.text
-    forbidden = client.get("/accounts/cohorts/")
+    forbidden = client.get("/cohorts/")
     assert forbidden.status_code == 403
     assert "Only mentors have cohorts." in forbidden.text
     htmx_missing = client.post(

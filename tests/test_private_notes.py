@@ -8,7 +8,7 @@ from django.contrib import admin
 from django.urls import reverse
 from django.views.debug import ExceptionReporter
 
-from accounts.models import Cohort, Membership
+from cohorts.models import Cohort, Membership
 from roadmap.models import Item, Progress
 from roadmap.services import follow_roadmap, progress_set
 from tests.factories import UserFactory, build_roadmap
@@ -58,11 +58,11 @@ def test_mentors_never_see_notes_on_any_page_or_download(client, progress):
     Membership.objects.create(cohort=cohort, student=progress.student)
     client.force_login(mentor)
     for name, args in [
-        ("accounts:cohort", [cohort.pk]),
-        ("accounts:cohort_grid", [cohort.pk]),
-        ("accounts:cohort_export", [cohort.pk]),
-        ("accounts:cohort_review", [cohort.pk]),
-        ("accounts:cohort_student", [cohort.pk, progress.student.pk]),
+        ("cohorts:dashboard", [cohort.pk]),
+        ("cohorts:grid", [cohort.pk]),
+        ("cohorts:export", [cohort.pk]),
+        ("cohorts:review_queue", [cohort.pk]),
+        ("cohorts:student", [cohort.pk, progress.student.pk]),
     ]:
         response = client.get(reverse(name, args=args))
         assert response.status_code == 200, name

@@ -9,7 +9,7 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
-from accounts.models import Cohort, Membership
+from cohorts.models import Cohort, Membership
 from roadmap.services import follow_roadmap
 from tests.factories import RoadmapFactory, UserFactory, build_roadmap, signup_data
 
@@ -50,7 +50,7 @@ def test_the_mentor_reads_the_whole_name_of_a_student(client, mentor):
     Membership.objects.create(cohort=cohort, student=student)
     follow_roadmap(student, roadmap)
     client.force_login(mentor)
-    text = client.get(reverse("accounts:cohort_student", args=[cohort.pk, student.pk])).text
+    text = client.get(reverse("cohorts:student", args=[cohort.pk, student.pk])).text
     assert f"{NAME} is at" in text
     assert f"<h1>{NAME}</h1>" in text
 

@@ -196,7 +196,7 @@ def test_behind_a_spent_address_the_owner_gets_in_by_reset_link(client, settings
         form_url, {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD}, REMOTE_ADDR=nat
     )
     assert int(client.session[SESSION_KEY]) == owner.pk
-    page = client.get(reverse("roadmap:my_dashboard"), REMOTE_ADDR=nat, follow=True)
+    page = client.get(reverse("start"), REMOTE_ADDR=nat, follow=True)
     assert page.status_code == 200
 
 

@@ -40,7 +40,7 @@ def test_signup_page_opens_for_anonymous(client):
 def test_signup_redirects_signed_in_users(client, user):
     client.force_login(user)
     response = client.get(reverse("accounts:signup"))
-    assert response["Location"] == reverse("roadmap:my_dashboard")
+    assert response["Location"] == reverse("start")
 
 
 def test_signup_creates_the_student_follows_the_default_roadmap_and_signs_in(
@@ -48,29 +48,36 @@ def test_signup_creates_the_student_follows_the_default_roadmap_and_signs_in(
 ):
     response = client.post(reverse("accounts:signup"), signup_data())
     assert response.status_code == 302
-    assert response["Location"] == reverse("roadmap:my_dashboard")
+    assert response["Location"] == reverse("roadmap:welcome")
     user = User.objects.get()
     assert (user.email, user.name, user.batch) == ("Asha.Verma@example.com", "Asha Verma", 2025)
     assert user.check_password(NEW_PASSWORD)
-    assert list(user.enrollments.values_list("roadmap", flat=True)) == [default_roadmap.pk]
     assert int(client.session[SESSION_KEY]) == user.pk
-    # ... and the dashboard it lands on is theirs.
+    assert not user.enrollments.exists()
+    # Welcome follows the default roadmap, and the dashboard it lands on is theirs.
     dashboard = client.get(response["Location"], follow=True)
+    assert list(user.enrollments.values_list("roadmap", flat=True)) == [default_roadmap.pk]
+    assert dashboard.redirect_chain[0][0] == reverse("start")
     assert dashboard.status_code == 200
     assert default_roadmap.title in dashboard.text
 
 
 def test_signup_honours_a_safe_next_only(client, default_roadmap):
     response = client.post(
-        reverse("accounts:signup"), signup_data(next=default_roadmap.get_absolute_url())
+        reverse("accounts:signup"),
+        signup_data(next=default_roadmap.get_absolute_url()),
+        follow=True,
     )
-    assert response["Location"] == default_roadmap.get_absolute_url()
+    assert response.redirect_chain[-1][0] == default_roadmap.get_absolute_url()
     client.logout()
     response = client.post(
         reverse("accounts:signup"),
         signup_data(email="other@example.com", next="https://evil.example.com/"),
     )
-    assert response["Location"] == reverse("roadmap:my_dashboard")
+    assert response["Location"] == reverse("roadmap:welcome")
+    # Welcome itself refuses a next off the site too.
+    evil = client.get(reverse("roadmap:welcome"), {"next": "https://evil.example.com/"})
+    assert evil["Location"] == reverse("start")
 
 
 @pytest.mark.parametrize(
@@ -183,13 +190,13 @@ def test_login_goes_to_the_dashboard_by_default_and_ignores_an_unsafe_next(clien
         reverse("accounts:login"),
         {"username": user.email, "password": TEST_PASSWORD, "next": "https://evil.example.com/"},
     )
-    assert response["Location"] == reverse("roadmap:my_dashboard")
+    assert response["Location"] == reverse("start")
 
 
 def test_login_sends_signed_in_users_on(client, user):
     client.force_login(user)
     response = client.get(reverse("accounts:login"))
-    assert response["Location"] == reverse("roadmap:my_dashboard")
+    assert response["Location"] == reverse("start")
 
 
 def test_login_with_a_wrong_password_says_so(client, user):

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from accounts.models import Cohort, Membership
+from cohorts.models import Cohort, Membership
 from roadmap.models import Item, Status
 from roadmap.services import follow_roadmap, progress_set
 from tests.e2e.conftest import PHONE, axe_violations, sign_in
@@ -44,10 +44,10 @@ def world(transactional_db, settings):
             "/accounts/profile/",
         ],
         "mentor_pages": [
-            f"/accounts/cohorts/{cohort.pk}/",
-            f"/accounts/cohorts/{cohort.pk}/grid/",
-            f"/accounts/cohorts/{cohort.pk}/review/",
-            f"/accounts/cohorts/{cohort.pk}/students/{student.pk}/",
+            f"/cohorts/{cohort.pk}/",
+            f"/cohorts/{cohort.pk}/grid/",
+            f"/cohorts/{cohort.pk}/review/",
+            f"/cohorts/{cohort.pk}/students/{student.pk}/",
         ],
     }
 
@@ -95,7 +95,7 @@ def test_pages_and_admin_work_under_the_content_security_policy(new_page, world)
         "/admin/",
         "/admin/roadmap/item/",
         "/admin/roadmap/item/add/",
-        "/admin/accounts/cohort/1/change/",
+        "/admin/cohorts/cohort/1/change/",
         "/admin/roadmap/milestone/add/",
     ]:
         page.goto(url)

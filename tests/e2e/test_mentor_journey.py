@@ -21,7 +21,7 @@ def test_cohort_invite_progress_and_verification(new_page, settings):
 
     mentor_page = new_page()
     sign_in(mentor_page, mentor)
-    mentor_page.goto("/accounts/cohorts/new/")
+    mentor_page.goto("/cohorts/new/")
     mentor_page.fill("#id_name", "CSE ML club")
     mentor_page.click("form.form button[type=submit]")
     mentor_page.wait_for_url(re.compile(r"/cohorts/\d+/$"))

@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from accounts.models import Cohort, Membership
+from cohorts.models import Cohort, Membership
 from roadmap.models import Item, Progress, ProgressEvent, Status
 from roadmap.services import follow_roadmap, progress_set
 from tests.e2e.conftest import PHONE, open_item, sign_in
@@ -254,7 +254,7 @@ def test_a_tap_the_answer_made_pointless_is_reported_and_the_entry_is_not_left_b
     page = new_page()
     page.set_default_timeout(30_000)
     sign_in(page, mentor)
-    page.goto(f"/accounts/cohorts/{cohort.pk}/review/")
+    page.goto(f"/cohorts/{cohort.pk}/review/")
     slow_network(page)
     page.click(f"#review-{evidence.pk}-verify")
     page.wait_for_timeout(250)

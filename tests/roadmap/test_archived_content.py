@@ -10,10 +10,10 @@ import re
 import pytest
 from django.urls import reverse
 
-from accounts.cohorts import cohort_overview
-from accounts.models import Cohort, Membership
+from cohorts.models import Cohort, Membership
+from cohorts.overview import cohort_overview
+from roadmap.figures import ItemTable, outline_skills, skill_coverage
 from roadmap.models import Item, Progress, Roadmap, Status
-from roadmap.progress import ItemTable, outline_skills, skill_coverage
 from roadmap.services import follow_roadmap, progress_set
 from tests.factories import (
     ItemFactory,
@@ -138,7 +138,7 @@ def test_mentor_dashboard_and_export_have_no_column_for_archived_content(
     assert "Infrastructure" not in text
     assert "100 %" in text
     assert "0 pieces of evidence awaiting review" in text
-    response = client.get(reverse("accounts:cohort_export", args=[cohort.pk]))
+    response = client.get(reverse("cohorts:export", args=[cohort.pk]))
     header, row = csv.reader(io.StringIO(response.content.decode("utf-8-sig")))
     assert header[5:-5] == ["Basics %"]
     assert row[4] == "100"
@@ -147,7 +147,7 @@ def test_mentor_dashboard_and_export_have_no_column_for_archived_content(
 
 def test_grid_has_no_column_for_a_milestone_of_archived_items(client, cohort, archived):
     client.force_login(cohort.mentor)
-    text = client.get(reverse("accounts:cohort_grid", args=[cohort.pk])).text
+    text = client.get(reverse("cohorts:grid", args=[cohort.pk])).text
     assert re.findall(r'class="grid__head"><span[^>]*>([^<]+)<', text) == ["Foundations"]
     assert "Cluster work" not in text
 
@@ -170,14 +170,14 @@ def test_stuck_items_leave_out_archived_items(cohort, archived):
 
 def test_review_queue_leaves_out_archived_items(client, cohort, archived):
     client.force_login(cohort.mentor)
-    text = client.get(reverse("accounts:cohort_review", args=[cohort.pk])).text
+    text = client.get(reverse("cohorts:review_queue", args=[cohort.pk])).text
     assert "Nothing waiting for review" in text
     assert archived.title not in text
 
 
 def test_mentor_view_of_the_student_leaves_out_the_archived_item(client, cohort, student, archived):
     client.force_login(cohort.mentor)
-    text = client.get(reverse("accounts:cohort_student", args=[cohort.pk, student.pk])).text
+    text = client.get(reverse("cohorts:student", args=[cohort.pk, student.pk])).text
     assert archived.title not in text
     assert "100&nbsp;% · 5 of 5 done" in text
     assert "Infrastructure" not in text

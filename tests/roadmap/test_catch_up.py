@@ -12,8 +12,8 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
+from roadmap.figures import study_point
 from roadmap.models import Item, Progress, ProgressEvent, Status
-from roadmap.progress import study_point
 from roadmap.services import (
     CATCH_UP_MAX_ITEMS,
     CatchUpInvalid,

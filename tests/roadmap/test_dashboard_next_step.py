@@ -4,8 +4,8 @@ mentor sent back, and percents with their counts said one way."""
 import pytest
 from django.urls import reverse
 
+from roadmap.figures import Pace, StudyPoint
 from roadmap.models import Item, Status
-from roadmap.progress import Pace, StudyPoint
 from roadmap.services import follow_roadmap, progress_set, review_evidence
 from tests.factories import ItemFactory, UserFactory, build_roadmap
 from tests.roadmap.test_catch_up import batch_in_year

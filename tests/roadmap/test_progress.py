@@ -4,8 +4,7 @@ from datetime import date
 
 import pytest
 
-from roadmap.models import Item, Milestone, Progress, Stage, Status
-from roadmap.progress import (
+from roadmap.figures import (
     fraction_done,
     next_up,
     percent,
@@ -13,6 +12,7 @@ from roadmap.progress import (
     study_point,
     summarize,
 )
+from roadmap.models import Item, Milestone, Progress, Stage, Status
 from tests.factories import ItemFactory, SkillCategoryFactory, SkillFactory
 
 TODAY = date(2026, 11, 26)  # Year 2 semester 1 for the 2025 batch
@@ -214,7 +214,7 @@ def test_skill_coverage_counts_skills_of_done_items_per_category():
 
 
 def test_a_tally_says_when_counted_items_in_progress_add_to_the_percent():
-    from roadmap.progress import Tally
+    from roadmap.figures import Tally
 
     assert not Tally(done=1.0, complete=1, total=15).partly_counted
     partly = Tally(done=1.7, complete=1, total=15)

@@ -6,10 +6,10 @@ from datetime import date
 import pytest
 from django.urls import reverse
 
-from accounts.cohorts import BEHIND, ON_TRACK, pace_status
-from accounts.models import Cohort, Membership
+from cohorts.models import Cohort, Membership
+from cohorts.overview import BEHIND, ON_TRACK, cohort_pace
+from roadmap.figures import summarize
 from roadmap.models import Item, Status
-from roadmap.progress import summarize
 from roadmap.services import follow_roadmap, progress_set
 from tests.factories import ItemFactory, UserFactory, build_roadmap
 
@@ -82,11 +82,11 @@ def test_the_mentor_and_the_student_read_the_same_pace(roadmap, student, skipped
     from django.utils import timezone
 
     now = timezone.now()
-    assert pace_status(summary, now, now, joined_at=now) == BEHIND
+    assert cohort_pace(summary, now, now, joined_at=now) == BEHIND
     for item in Item.objects.filter(pk=skipped.pk):
         progress_set(student=student, item=item, status=Status.DONE)
     summary = summarize(items_of(roadmap), progress_of(student), batch=2025, today=TODAY)
-    assert pace_status(summary, now, now, joined_at=now) == ON_TRACK
+    assert cohort_pace(summary, now, now, joined_at=now) == ON_TRACK
 
 
 def test_dashboard_does_not_congratulate_while_an_item_is_skipped(
@@ -144,11 +144,11 @@ def test_mentor_views_show_the_skip_and_the_same_pace(client, roadmap, student, 
     cohort.mentors.add(mentor)
     Membership.objects.create(cohort=cohort, student=student)
     client.force_login(mentor)
-    own = client.get(reverse("accounts:cohort_student", args=[cohort.pk, student.pk])).text
+    own = client.get(reverse("cohorts:student", args=[cohort.pk, student.pk])).text
     assert "1 required item is skipped: it keeps the percent below 100." in own
     assert "Behind pace: 1 skipped item is due by now" in own
     assert "On track" not in own
     dashboard = client.get(cohort.get_absolute_url()).text
     assert 'class="pill pill--behind"' in dashboard
-    export = client.get(reverse("accounts:cohort_export", args=[cohort.pk]))
+    export = client.get(reverse("cohorts:export", args=[cohort.pk]))
     assert ",Behind," in export.content.decode("utf-8-sig")

@@ -9,7 +9,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from accounts.models import Cohort
+from cohorts.models import Cohort
 from roadmap.models import Enrollment, Item, Progress, ProgressEvent, Status
 from roadmap.services import follow_roadmap, progress_set
 from tests.factories import ItemFactory, RoadmapFactory, UserFactory, build_roadmap
@@ -403,11 +403,11 @@ def test_dashboard_query_count_does_not_grow_with_the_roadmap(
 def test_my_dashboard_sends_to_the_followed_roadmap_or_offers_one(client, roadmap):
     newcomer = UserFactory()
     client.force_login(newcomer)
-    response = client.get(reverse("roadmap:my_dashboard"))
+    response = client.get(reverse("start"))
     assert response.status_code == 200
     assert f"Follow {roadmap.title}" in response.text
     follow_roadmap(newcomer, roadmap)
-    response = client.get(reverse("roadmap:my_dashboard"))
+    response = client.get(reverse("start"))
     assert response["Location"] == dashboard_url(roadmap)
 
 
@@ -416,11 +416,11 @@ def test_a_mentor_who_follows_no_roadmap_lands_on_their_cohorts(client, roadmap)
     cohort = Cohort.objects.create(name="CSE ML club", roadmap=roadmap)
     cohort.mentors.add(mentor)
     client.force_login(mentor)
-    response = client.get(reverse("roadmap:my_dashboard"))
-    assert response["Location"] == reverse("accounts:cohorts")
+    response = client.get(reverse("start"))
+    assert response["Location"] == reverse("cohorts:list")
     # A mentor without cohorts yet is offered a roadmap like anyone else.
     client.force_login(UserFactory(is_mentor=True, batch=None))
-    assert client.get(reverse("roadmap:my_dashboard")).status_code == 200
+    assert client.get(reverse("start")).status_code == 200
 
 
 def test_follow_needs_post_and_a_visible_roadmap(client, roadmap):

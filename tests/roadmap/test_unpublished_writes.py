@@ -6,7 +6,7 @@ creation. Nothing is changed."""
 import pytest
 from django.urls import reverse
 
-from accounts.models import Cohort, Membership
+from cohorts.models import Cohort, Membership
 from roadmap.models import Enrollment, Item, Progress, ProgressEvent, Roadmap, Status
 from roadmap.services import follow_roadmap, progress_set
 from tests.factories import ItemFactory, UserFactory, build_roadmap
@@ -108,7 +108,7 @@ def test_my_dashboard_skips_a_followed_roadmap_that_was_unpublished(client, road
     follow_roadmap(student, other)
     unpublish(roadmap)
     client.force_login(student)
-    response = client.get(reverse("roadmap:my_dashboard"))
+    response = client.get(reverse("start"))
     assert response["Location"] == reverse("roadmap:dashboard", args=[other.slug])
 
 
@@ -118,12 +118,12 @@ def test_reviewing_evidence_on_an_unpublished_roadmap_is_404(
 ):
     unpublish(roadmap)
     client.force_login(mentor)
-    queue = client.get(reverse("accounts:cohort_review", args=[cohort.pk])).text
+    queue = client.get(reverse("cohorts:review_queue", args=[cohort.pk])).text
     assert "is unpublished, so its evidence cannot be reviewed" in queue
     assert "github.com/a/b" not in queue
     before = state()
     response = client.post(
-        reverse("accounts:review", args=[cohort.pk, evidence.pk]),
+        reverse("cohorts:review", args=[cohort.pk, evidence.pk]),
         {"decision": "verify"},
         headers=headers,
     )
@@ -135,9 +135,7 @@ def test_creating_a_cohort_on_an_unpublished_roadmap_is_refused(client, roadmap,
     unpublish(roadmap)
     client.force_login(mentor)
     before = state()
-    response = client.post(
-        reverse("accounts:cohort_create"), {"name": "New", "roadmap": roadmap.pk}
-    )
+    response = client.post(reverse("cohorts:create"), {"name": "New", "roadmap": roadmap.pk})
     assert response.status_code == 400
     assert "Select a valid choice" in response.text
     assert state() == before

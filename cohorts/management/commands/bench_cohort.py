@@ -12,9 +12,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import Cohort, Membership, User
+from accounts.models import User
+from cohorts.models import Cohort, Membership
+from roadmap.figures import due_term, study_point
 from roadmap.models import Enrollment, Item, Progress, ProgressEvent, Roadmap, Status
-from roadmap.progress import due_term, study_point
 
 
 class Rollback(Exception):
@@ -55,10 +56,10 @@ class Command(BaseCommand):
         client = Client()
         client.force_login(mentor)
         pages = [
-            ("cohort dashboard", reverse("accounts:cohort", args=[cohort.pk])),
-            ("cohort grid", reverse("accounts:cohort_grid", args=[cohort.pk])),
-            ("cohort CSV export", reverse("accounts:cohort_export", args=[cohort.pk])),
-            ("review queue", reverse("accounts:cohort_review", args=[cohort.pk])),
+            ("cohort dashboard", reverse("cohorts:dashboard", args=[cohort.pk])),
+            ("cohort grid", reverse("cohorts:grid", args=[cohort.pk])),
+            ("cohort CSV export", reverse("cohorts:export", args=[cohort.pk])),
+            ("review queue", reverse("cohorts:review_queue", args=[cohort.pk])),
         ]
         self.stdout.write(f"{'page':<20} {'queries':>7} {'median ms':>10} {'max ms':>8} {'KB':>7}")
         for name, url in pages:

@@ -66,7 +66,7 @@ class Command(BaseCommand):
             "roadmap": roadmap.slug,
             "checklist": reverse("roadmap:checklist", args=[roadmap.slug]),
             "dashboard": reverse("roadmap:dashboard", args=[roadmap.slug]),
-            "cohort_dashboard": reverse("accounts:cohort", args=[cohort.pk]),
+            "cohort_dashboard": reverse("cohorts:dashboard", args=[cohort.pk]),
             "cohort_size": cohort.memberships.count(),
             "mentor_session": _session(mentor),
             "student_sessions": [_session(student) for student in sample],

@@ -11,7 +11,7 @@ import re
 import pytest
 from django.urls import reverse
 
-from accounts.models import Cohort, Membership
+from cohorts.models import Cohort, Membership
 from roadmap.models import Status
 from roadmap.services import follow_roadmap, progress_set
 from tests.factories import ItemFactory, MilestoneFactory, StageFactory, UserFactory
@@ -76,10 +76,10 @@ def test_read_only_student_page_says_when_counted_items_add_to_a_stage(
     client, cohort, counting, plain, mentor
 ):
     client.force_login(mentor)
-    url = reverse("accounts:cohort_student", args=[cohort.pk, counting.pk])
+    url = reverse("cohorts:student", args=[cohort.pk, counting.pk])
     stages = section(client.get(url).text, "stages-heading")
     assert f'<span class="percent-figure">41&nbsp;% · 1 of 3 done{NOTE}</span>' in stages
-    url = reverse("accounts:cohort_student", args=[cohort.pk, plain.pk])
+    url = reverse("cohorts:student", args=[cohort.pk, plain.pk])
     stages = section(client.get(url).text, "stages-heading")
     assert '<span class="percent-figure">33&nbsp;% · 1 of 3 done</span>' in stages
     assert "percent-figure__note" not in stages
@@ -89,9 +89,7 @@ def test_stuck_items_count_students_and_say_when_counts_add(
     client, cohort, counting, plain, mentor
 ):
     client.force_login(mentor)
-    stuck = section(
-        client.get(reverse("accounts:cohort_grid", args=[cohort.pk])).text, "stuck-heading"
-    )
+    stuck = section(client.get(reverse("cohorts:grid", args=[cohort.pk])).text, "stuck-heading")
     # LeetCode: 50/200 and 0/200 is 12 % of the way, and neither student has finished it.
     assert (
         "<strong>LeetCode</strong> — due for 2 students: "
@@ -108,9 +106,7 @@ def test_a_stuck_item_is_never_shown_at_100_percent(client, cohort, items, mento
     student = join(cohort, "Asha Verma")
     progress_set(student=student, item=items["leetcode"], status=Status.IN_PROGRESS, count=199)
     client.force_login(mentor)
-    stuck = section(
-        client.get(reverse("accounts:cohort_grid", args=[cohort.pk])).text, "stuck-heading"
-    )
+    stuck = section(client.get(reverse("cohorts:grid", args=[cohort.pk])).text, "stuck-heading")
     assert (
         "<strong>LeetCode</strong> — due for 1 student: "
         f'<span class="percent-figure">99&nbsp;% · 0 of 1 done{NOTE}</span>'
@@ -121,7 +117,7 @@ def test_grid_cells_carry_the_same_percent_and_the_legend_says_how_it_counts(
     client, cohort, counting, plain, mentor
 ):
     client.force_login(mentor)
-    text = client.get(reverse("accounts:cohort_grid", args=[cohort.pk])).text
+    text = client.get(reverse("cohorts:grid", args=[cohort.pk])).text
     rows = re.findall(
         r'class="grid__student"><a [^>]+>([^<]+)</a></th>\s*<td class="grid__cell[^"]*">(\d+)</td>',
         text,
@@ -134,7 +130,7 @@ def test_cohort_table_shows_the_same_overall_percent_and_says_how_it_counts(
     client, cohort, counting, plain, mentor
 ):
     client.force_login(mentor)
-    text = client.get(reverse("accounts:cohort", args=[cohort.pk])).text
+    text = client.get(reverse("cohorts:dashboard", args=[cohort.pk])).text
     overall = dict(
         re.findall(
             r'<th scope="row"><a [^>]+>([^<]+)</a>.*?<td class="num">(\d+) %</td>', text, re.S

@@ -9,8 +9,8 @@ from typing import NamedTuple
 from django.conf import settings
 from django.db.models import Count, Max
 
-from roadmap.models import Item, Milestone, Progress, ProgressEvent, Stage, Status
-from roadmap.progress import (
+from accounts.models import User
+from roadmap.figures import (
     ItemTable,
     RoadmapProgress,
     Tally,
@@ -18,8 +18,9 @@ from roadmap.progress import (
     fraction_done,
     study_point,
 )
+from roadmap.models import Item, Milestone, Progress, ProgressEvent, Stage, Status
 
-from .models import Cohort, User
+from .models import Cohort
 
 ON_TRACK, BEHIND, INACTIVE = "on_track", "behind", "inactive"
 
@@ -31,7 +32,7 @@ class ProgressState(NamedTuple):
     count: int
 
 
-STATUS_LABELS = {ON_TRACK: "On track", BEHIND: "Behind", INACTIVE: "Inactive"}
+PACE_LABELS = {ON_TRACK: "On track", BEHIND: "Behind", INACTIVE: "Inactive"}
 
 
 @dataclass
@@ -41,12 +42,12 @@ class StudentRow:
     summary: RoadmapProgress
     last_activity: datetime | None
     pending_reviews: int
-    status: str
+    pace: str  # ON_TRACK, BEHIND or INACTIVE
     stage_tallies: list = field(default_factory=list)  # aligned with the cohort's stages
 
     @property
-    def status_label(self) -> str:
-        return STATUS_LABELS[self.status]
+    def pace_label(self) -> str:
+        return PACE_LABELS[self.pace]
 
 
 @dataclass
@@ -97,7 +98,7 @@ class StuckItem(NamedTuple):
     students: Tally  # over the students the item is due for
 
 
-def pace_status(
+def cohort_pace(
     summary: RoadmapProgress, last_activity: datetime | None, now: datetime, *, joined_at: datetime
 ) -> str:
     """ON_TRACK, BEHIND or INACTIVE, as the mentor's pages show a student's pace.
@@ -161,7 +162,7 @@ def cohort_overview(cohort: Cohort, *, today: date, now: datetime) -> CohortOver
                 summary=summary,
                 last_activity=last,
                 pending_reviews=pending.get(student.pk, 0),
-                status=pace_status(summary, last, now, joined_at=membership.joined_at),
+                pace=cohort_pace(summary, last, now, joined_at=membership.joined_at),
                 stage_tallies=[summary.by_stage.get(stage.pk) for stage in stages],
             )
         )
@@ -178,7 +179,7 @@ def cohort_overview(cohort: Cohort, *, today: date, now: datetime) -> CohortOver
 SORT_KEYS = {
     "name": lambda row: (row.student.name.lower(), row.student.email),
     "overall": lambda row: row.summary.overall.done / (row.summary.overall.total or 1),
-    "status": lambda row: list(STATUS_LABELS).index(row.status),
+    "pace": lambda row: list(PACE_LABELS).index(row.pace),
     "last_activity": lambda row: row.last_activity.timestamp() if row.last_activity else 0,
     "pending": lambda row: row.pending_reviews,
 }
@@ -201,11 +202,11 @@ def sort_rows(rows: list[StudentRow], sort: str) -> tuple[list[StudentRow], str]
     return sorted(rows, key=key, reverse=sort.startswith("-")), sort
 
 
-def filter_rows(rows: list[StudentRow], *, status: str = "", query: str = "") -> list[StudentRow]:
+def filter_rows(rows: list[StudentRow], *, pace: str = "", query: str = "") -> list[StudentRow]:
     query = query.strip().lower()
     return [
         row
         for row in rows
-        if (not status or row.status == status)
+        if (not pace or row.pace == pace)
         and (not query or query in row.student.name.lower() or query in row.student.email.lower())
     ]

@@ -1,17 +1,18 @@
+from urllib.parse import urlencode
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout, update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.db import IntegrityError, transaction
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect, render, resolve_url
 from django.views.decorators.debug import sensitive_post_parameters
 
 from config.http import safe_page
-from roadmap.services import follow_default_roadmap
 
-from .. import throttle
-from ..forms import (
+from . import throttle
+from .forms import (
     DUPLICATE_EMAIL,
     DeleteAccountForm,
     GuardedPasswordChangeForm,
@@ -45,10 +46,18 @@ def _safe_next(request) -> str:
     return safe_page(request, request.POST.get("next") or request.GET.get("next")) or ""
 
 
+def _after_sign_up(request) -> str:
+    """``WAYPOINT_AFTER_SIGN_UP_URL`` (the roadmap app follows the default roadmap there),
+    carrying ``next`` on to it."""
+    url = resolve_url(settings.WAYPOINT_AFTER_SIGN_UP_URL)
+    next_page = _safe_next(request)
+    return f"{url}?{urlencode({'next': next_page})}" if next_page else url
+
+
 @sensitive_post_parameters("password1", "password2")
 def signup(request):
     if request.user.is_authenticated:
-        return redirect("roadmap:my_dashboard")
+        return redirect("start")
     # Bound on every POST, even an empty one, so missing fields are named, not ignored.
     form = SignUpForm(request.POST if request.method == "POST" else None)
     if request.method == "POST":
@@ -61,10 +70,9 @@ def signup(request):
                 # passed the duplicate check before the first one created the account.
                 form.add_error("email", DUPLICATE_EMAIL)
             else:
-                follow_default_roadmap(user)
                 login(request, user, backend=BACKEND)
                 messages.success(request, f"Welcome to Waypoint, {user.get_short_name()}!")
-                return redirect(_safe_next(request) or "roadmap:my_dashboard")
+                return redirect(_after_sign_up(request))
         return render(
             request, "accounts/signup.html", {"form": form, "next": _safe_next(request)}, status=400
         )

@@ -16,15 +16,34 @@ from django.views.decorators.http import require_POST
 from config.http import problem
 from roadmap.checklist import checklist_context
 from roadmap.exports import csv_response, csv_safe
-from roadmap.models import Progress, Roadmap
+from roadmap.models import Enrollment, Progress, Roadmap
 from roadmap.services import ProgressRefused, follow_roadmap, review_evidence
 
-from ..cohorts import STATUS_LABELS, cohort_overview, filter_rows, sort_rows
-from ..forms import CohortActiveForm, CohortForm, ReviewForm
-from ..models import Cohort, Membership, new_join_code
+from .forms import CohortActiveForm, CohortForm, ReviewForm
+from .models import Cohort, Membership, new_join_code
+from .overview import PACE_LABELS, cohort_overview, filter_rows, sort_rows
 
 REVIEW_PAGE = 50
 STUDENTS_PAGE = 100  # sorting and filtering cover the whole cohort; the table shows a page
+
+
+@login_required
+def start(request):
+    """Where "Dashboard" and signing in lead: the dashboard of the first roadmap the
+    person follows, else (a mentor who follows none) their cohorts, else the roadmaps
+    to choose from. It lives here, above both apps, because it routes between them."""
+    enrollment = (
+        Enrollment.objects.for_student(request.user)
+        .filter(roadmap__in=Roadmap.objects.visible_to(request.user))
+        .select_related("roadmap")
+        .first()
+    )
+    if enrollment is not None:
+        return redirect("roadmap:dashboard", enrollment.roadmap.slug)
+    if Cohort.objects.visible_to(request.user).exists():
+        return redirect("cohorts:list")
+    roadmaps = Roadmap.objects.published().with_counts()
+    return render(request, "roadmap/choose_roadmap.html", {"roadmaps": roadmaps})
 
 
 def _cohort(request, pk):
@@ -48,7 +67,7 @@ def cohort_list(request):
         raise PermissionDenied("Only mentors have cohorts.")
     return render(
         request,
-        "accounts/cohort_list.html",
+        "cohorts/list.html",
         {"cohorts": cohorts, "can_create": _can_create_cohorts(request.user)},
     )
 
@@ -64,37 +83,37 @@ def cohort_create(request):
             cohort.mentors.add(request.user)
             messages.success(request, f"{cohort.name} is ready. Share its invite link.")
             return redirect(cohort)
-        return render(request, "accounts/cohort_form.html", {"form": form}, status=400)
-    return render(request, "accounts/cohort_form.html", {"form": form})
+        return render(request, "cohorts/form.html", {"form": form}, status=400)
+    return render(request, "cohorts/form.html", {"form": form})
 
 
 @login_required
 def cohort_dashboard(request, pk):
     cohort = _cohort(request, pk)
     overview = _overview(cohort)
-    status = request.GET.get("status", "")
-    status = status if status in STATUS_LABELS else ""
+    pace = request.GET.get("pace", "")
+    pace = pace if pace in PACE_LABELS else ""
     query = request.GET.get("q", "")[:100]
-    rows = filter_rows(overview.rows, status=status, query=query)
+    rows = filter_rows(overview.rows, pace=pace, query=query)
     rows, sort = sort_rows(rows, request.GET.get("sort", "name"))
     page = Paginator(rows, STUDENTS_PAGE).get_page(request.GET.get("page"))
     for stage in overview.stages:
         stage.sort_key = f"stage-{stage.pk}"
     return render(
         request,
-        "accounts/cohort_dashboard.html",
+        "cohorts/dashboard.html",
         {
             "cohort": cohort,
             "overview": overview,
             "rows": page.object_list,
             "page": page,
             "sort": sort,
-            "status": status,
+            "pace": pace,
             "query": query,
-            "status_labels": STATUS_LABELS,
-            "status_counts": [
-                (key, label, sum(row.status == key for row in overview.rows))
-                for key, label in STATUS_LABELS.items()
+            "pace_labels": PACE_LABELS,
+            "pace_counts": [
+                (key, label, sum(row.pace == key for row in overview.rows))
+                for key, label in PACE_LABELS.items()
             ],
             "pending_total": sum(row.pending_reviews for row in overview.rows),
             "join_url": request.build_absolute_uri(cohort.get_join_url()),
@@ -112,7 +131,7 @@ def cohort_grid(request, pk):
     ]
     return render(
         request,
-        "accounts/cohort_grid.html",
+        "cohorts/grid.html",
         {
             "cohort": cohort,
             "overview": overview,
@@ -148,7 +167,7 @@ def cohort_export(request, pk):
                 else ""
                 for stage in overview.stages
             ),
-            row.status_label,
+            row.pace_label,
             pace.expected_percent if pace else "",
             len(pace.behind) if pace else "",
             f"{timezone.localtime(row.last_activity):%Y-%m-%d %H:%M}" if row.last_activity else "",
@@ -166,7 +185,7 @@ def cohort_student(request, pk, student_pk):
     roadmap = Roadmap.objects.with_outline().get(pk=cohort.roadmap_id)
     context = checklist_context(student, roadmap, readonly=True)
     context.update(cohort=cohort, student=student)
-    return render(request, "accounts/cohort_student.html", context)
+    return render(request, "cohorts/student.html", context)
 
 
 def _review_scope(cohort, mentor):
@@ -199,11 +218,11 @@ def _review_page(request, cohort, *, status=200, **refused):
         .exists(),
         **refused,
     }
-    return render(request, "accounts/cohort_review.html", context, status=status)
+    return render(request, "cohorts/review.html", context, status=status)
 
 
 @login_required
-def cohort_review(request, pk):
+def review_queue(request, pk):
     return _review_page(request, _cohort(request, pk))
 
 
@@ -236,7 +255,7 @@ def review(request, pk, progress_pk):
     if not request.htmx:
         if not error:
             messages.success(request, f"Reviewed {progress.item.title} by {progress.student}.")
-            return redirect("accounts:cohort_review", cohort.pk)
+            return redirect("cohorts:review_queue", cohort.pk)
         if status_code == 409 and typed_comment:  # the entry has left the queue
             error = f"{error} Your comment was not sent: “{typed_comment}”"
         messages.error(request, error)
@@ -251,7 +270,7 @@ def review(request, pk, progress_pk):
         "reviewed": not error,
         "waiting": _review_queue(cohort, request.user).count(),
     }
-    return render(request, "accounts/cohort_review.html#entry_update", context, status=status_code)
+    return render(request, "cohorts/review.html#entry_update", context, status=status_code)
 
 
 @login_required
@@ -268,7 +287,7 @@ def remove_student(request, pk, student_pk):
 
 @login_required
 @require_POST
-def regenerate_code(request, pk):
+def new_invite_code(request, pk):
     cohort = _cohort(request, pk)
     cohort.join_code = new_join_code()
     cohort.save(update_fields=["join_code"])
@@ -296,7 +315,7 @@ def join(request, code):
     """A student opens a mentor's invite link: see the cohort, then join with one click."""
     cohort = Cohort.objects.joinable().filter(join_code=code).select_related("roadmap").first()
     if cohort is None:
-        return render(request, "accounts/join_invalid.html", status=404)
+        return render(request, "cohorts/join_invalid.html", status=404)
     member = (
         request.user.is_authenticated
         and Membership.objects.filter(cohort=cohort, student=request.user).exists()
@@ -317,4 +336,4 @@ def join(request, code):
             )
         follow_roadmap(request.user, cohort.roadmap)
         return redirect("roadmap:dashboard", cohort.roadmap.slug)
-    return render(request, "accounts/join.html", {"cohort": cohort, "member": member})
+    return render(request, "cohorts/join.html", {"cohort": cohort, "member": member})

@@ -11,8 +11,9 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.cohorts import cohort_overview
-from accounts.models import Cohort, Membership, User
+from accounts.models import User
+from cohorts.models import Cohort, Membership
+from cohorts.overview import cohort_overview
 from roadmap.activity import heatmap
 from roadmap.models import Enrollment, Item, Progress, ProgressEvent, Status
 from roadmap.services import follow_roadmap, progress_set, review_evidence
@@ -62,15 +63,15 @@ def mentor_urls(cohort, student, evidence):
     """Every mentor URL, with the method it takes."""
     pk = cohort.pk
     return [
-        ("get", reverse("accounts:cohort", args=[pk])),
-        ("get", reverse("accounts:cohort_grid", args=[pk])),
-        ("get", reverse("accounts:cohort_export", args=[pk])),
-        ("get", reverse("accounts:cohort_review", args=[pk])),
-        ("get", reverse("accounts:cohort_student", args=[pk, student.pk])),
-        ("post", reverse("accounts:review", args=[pk, evidence.pk])),
-        ("post", reverse("accounts:remove_student", args=[pk, student.pk])),
-        ("post", reverse("accounts:regenerate_code", args=[pk])),
-        ("post", reverse("accounts:set_active", args=[pk])),
+        ("get", reverse("cohorts:dashboard", args=[pk])),
+        ("get", reverse("cohorts:grid", args=[pk])),
+        ("get", reverse("cohorts:export", args=[pk])),
+        ("get", reverse("cohorts:review_queue", args=[pk])),
+        ("get", reverse("cohorts:student", args=[pk, student.pk])),
+        ("post", reverse("cohorts:review", args=[pk, evidence.pk])),
+        ("post", reverse("cohorts:remove_student", args=[pk, student.pk])),
+        ("post", reverse("cohorts:new_invite_code", args=[pk])),
+        ("post", reverse("cohorts:set_active", args=[pk])),
     ]
 
 
@@ -118,7 +119,7 @@ def test_every_mentor_url_opens_for_the_mentor_and_admins(
         if method == "get":
             assert client.get(url).status_code == 200, url
     # The writes, last and in an order that keeps the others meaningful.
-    review = reverse("accounts:review", args=[cohort.pk, evidence.pk])
+    review = reverse("cohorts:review", args=[cohort.pk, evidence.pk])
     assert client.post(review, {"decision": "verify"}).status_code == 302
     evidence.refresh_from_db()
     assert evidence.verified_at is not None
@@ -126,22 +127,20 @@ def test_every_mentor_url_opens_for_the_mentor_and_admins(
 
 def test_cohort_list_and_creation_are_for_mentors(client, roadmap, mentor):
     client.force_login(UserFactory())
-    assert client.get(reverse("accounts:cohorts")).status_code == 403
+    assert client.get(reverse("cohorts:list")).status_code == 403
     assert (
-        client.post(
-            reverse("accounts:cohort_create"), {"name": "X", "roadmap": roadmap.pk}
-        ).status_code
+        client.post(reverse("cohorts:create"), {"name": "X", "roadmap": roadmap.pk}).status_code
         == 403
     )
     assert not Cohort.objects.exists()
     client.force_login(mentor)
     response = client.post(
-        reverse("accounts:cohort_create"), {"name": "CSE batch 2027", "roadmap": roadmap.pk}
+        reverse("cohorts:create"), {"name": "CSE batch 2027", "roadmap": roadmap.pk}
     )
     cohort = Cohort.objects.get()
     assert response["Location"] == cohort.get_absolute_url()
     assert list(cohort.mentors.all()) == [mentor]
-    assert "CSE batch 2027" in client.get(reverse("accounts:cohorts")).text
+    assert "CSE batch 2027" in client.get(reverse("cohorts:list")).text
 
 
 @pytest.mark.parametrize(
@@ -156,7 +155,7 @@ def test_cohort_creation_bad_input(client, roadmap, mentor, data, message):
     draft = RoadmapFactory(published=False)
     data = {**data, "roadmap": {"ROADMAP": roadmap.pk, "DRAFT": draft.pk}[data["roadmap"]]}
     client.force_login(mentor)
-    response = client.post(reverse("accounts:cohort_create"), data)
+    response = client.post(reverse("cohorts:create"), data)
     assert response.status_code == 400
     assert message in response.text
     assert not Cohort.objects.exists()
@@ -200,8 +199,9 @@ def test_new_user_signs_up_through_the_invite_and_joins(client, cohort, settings
             "password2": "a long enough passphrase",
             "next": cohort.get_join_url(),
         },
+        follow=True,
     )
-    assert response["Location"] == cohort.get_join_url()
+    assert response.redirect_chain[-1][0] == cohort.get_join_url()
     client.post(cohort.get_join_url())
     assert cohort.students.get().email == "new@example.com"
 
@@ -215,17 +215,17 @@ def test_anonymous_join_post_goes_to_sign_up(client, cohort):
 def test_unknown_regenerated_and_archived_codes_are_refused(client, cohort, mentor):
     student = UserFactory()
     client.force_login(student)
-    response = client.get(reverse("accounts:join", args=["no-such-code"]))
+    response = client.get(reverse("cohorts:join", args=["no-such-code"]))
     assert response.status_code == 404
     assert "This invite link does not work" in response.text
     old_url = cohort.get_join_url()
     client.force_login(mentor)
-    client.post(reverse("accounts:regenerate_code", args=[cohort.pk]))
+    client.post(reverse("cohorts:new_invite_code", args=[cohort.pk]))
     client.force_login(student)
     assert client.post(old_url).status_code == 404
     cohort.refresh_from_db()
     client.force_login(mentor)
-    client.post(reverse("accounts:set_active", args=[cohort.pk]), {"active": "0"})
+    client.post(reverse("cohorts:set_active", args=[cohort.pk]), {"active": "0"})
     client.force_login(student)
     assert client.post(cohort.get_join_url()).status_code == 404
     assert not Membership.objects.exists()
@@ -253,7 +253,7 @@ def test_cohort_numbers_equal_each_students_own_dashboard(client, cohort, studen
     assert overall(text, "Asha Verma") == own_percent == 18  # (1 + 0.5) / 8
 
 
-def test_pace_status_on_track_behind_and_inactive(client, cohort, mentor, settings):
+def test_cohort_pace_on_track_behind_and_inactive(client, cohort, mentor, settings):
     items = list(Item.objects.of_roadmap(cohort.roadmap))  # all due year 1, semester 2
     keen = join(cohort, UserFactory(name="Keen", batch=2025))
     for item in items:
@@ -268,16 +268,16 @@ def test_pace_status_on_track_behind_and_inactive(client, cohort, mentor, settin
     client.force_login(mentor)
     text = client.get(cohort.get_absolute_url()).text
 
-    def status_of(name):
+    def pace_of(name):
         row = re.search(rf">{name}</a>.*?</tr>", text, re.S).group(0)
         return re.search(r'class="pill pill--(\w+)"', row).group(1)
 
-    assert (status_of("Keen"), status_of("Late"), status_of("Quiet")) == (
+    assert (pace_of("Keen"), pace_of("Late"), pace_of("Quiet")) == (
         "on_track",
         "behind",
         "inactive",
     )
-    behind_only = client.get(cohort.get_absolute_url(), {"status": "behind"}).text
+    behind_only = client.get(cohort.get_absolute_url(), {"pace": "behind"}).text
     assert ">Late</a>" in behind_only and ">Keen</a>" not in behind_only
     search = client.get(cohort.get_absolute_url(), {"q": "qui"}).text
     assert ">Quiet</a>" in search and ">Late</a>" not in search
@@ -312,9 +312,7 @@ def make_cohort(size, roadmap, mentor):
 
 
 @pytest.mark.parametrize("size", [5, 500])
-@pytest.mark.parametrize(
-    "page", ["accounts:cohort", "accounts:cohort_grid", "accounts:cohort_export"]
-)
+@pytest.mark.parametrize("page", ["cohorts:dashboard", "cohorts:grid", "cohorts:export"])
 def test_mentor_pages_run_the_same_queries_for_5_and_500_students(
     client, roadmap, mentor, django_assert_num_queries, size, page
 ):
@@ -325,7 +323,7 @@ def test_mentor_pages_run_the_same_queries_for_5_and_500_students(
     with django_assert_num_queries(8):
         response = client.get(reverse(page, args=[cohort.pk]))
     assert response.status_code == 200
-    if page == "accounts:cohort_export":
+    if page == "cohorts:export":
         assert len(response.content.decode("utf-8-sig").strip().splitlines()) == size + 1
 
 
@@ -339,7 +337,7 @@ def test_grid_shows_a_number_in_every_cell_and_the_stuck_items(client, cohort, s
         progress_set(student=student, item=item, status=Status.DONE)
         progress_set(student=other, item=item, status=Status.DONE)
     client.force_login(mentor)
-    text = client.get(reverse("accounts:cohort_grid", args=[cohort.pk])).text
+    text = client.get(reverse("cohorts:grid", args=[cohort.pk])).text
     cells = re.findall(r'<td class="grid__cell grid__cell--(\d)">(\d+)</td>', text)
     assert cells  # every cell carries its number
     # The shade follows the number: a quarter of the scale per step.
@@ -358,7 +356,7 @@ def test_mentor_sees_the_students_checklist_without_notes_or_controls(
     client, cohort, student, evidence, mentor
 ):
     client.force_login(mentor)
-    text = client.get(reverse("accounts:cohort_student", args=[cohort.pk, student.pk])).text
+    text = client.get(reverse("cohorts:student", args=[cohort.pk, student.pk])).text
     assert "Sentiment API" in text
     assert "https://github.com/asha/sentiment" in text
     assert "my private thoughts" not in text
@@ -371,7 +369,7 @@ def test_student_view_of_someone_outside_the_cohort_is_404(client, cohort, mento
     stranger = UserFactory()
     follow_roadmap(stranger, roadmap)
     client.force_login(mentor)
-    url = reverse("accounts:cohort_student", args=[cohort.pk, stranger.pk])
+    url = reverse("cohorts:student", args=[cohort.pk, stranger.pk])
     assert client.get(url).status_code == 404
 
 
@@ -384,7 +382,7 @@ def test_review_queue_lists_waiting_evidence_oldest_first(
     later = join(cohort, UserFactory(name="Later"))
     progress_set(student=later, item=project, evidence_url="https://github.com/later/x")
     client.force_login(mentor)
-    text = client.get(reverse("accounts:cohort_review", args=[cohort.pk])).text
+    text = client.get(reverse("cohorts:review_queue", args=[cohort.pk])).text
     assert text.index("https://github.com/asha/sentiment") < text.index(
         "https://github.com/later/x"
     )
@@ -392,7 +390,7 @@ def test_review_queue_lists_waiting_evidence_oldest_first(
 
 def test_verify_inline_and_the_student_sees_it(client, cohort, student, evidence, mentor):
     client.force_login(mentor)
-    url = reverse("accounts:review", args=[cohort.pk, evidence.pk])
+    url = reverse("cohorts:review", args=[cohort.pk, evidence.pk])
     response = client.post(url, {"decision": "verify"}, headers=HTMX)
     assert response.status_code == 200
     assert response.text.lstrip().startswith(f'<li class="review-entry" id="review-{evidence.pk}"')
@@ -404,7 +402,7 @@ def test_verify_inline_and_the_student_sees_it(client, cohort, student, evidence
     assert ProgressEvent.objects.filter(field="verification", actor=mentor).count() == 1
     assert (
         "Nothing waiting for review"
-        in client.get(reverse("accounts:cohort_review", args=[cohort.pk])).text
+        in client.get(reverse("cohorts:review_queue", args=[cohort.pk])).text
     )
     client.force_login(student)
     checklist = client.get(reverse("roadmap:checklist", args=[cohort.roadmap.slug])).text
@@ -420,7 +418,7 @@ def test_send_back_needs_a_comment_and_the_student_sees_it(
     client, cohort, student, evidence, mentor
 ):
     client.force_login(mentor)
-    url = reverse("accounts:review", args=[cohort.pk, evidence.pk])
+    url = reverse("cohorts:review", args=[cohort.pk, evidence.pk])
     empty = client.post(url, {"decision": "return", "comment": "  "}, headers=HTMX)
     assert empty.status_code == 400
     assert "Say what is missing" in empty.text
@@ -443,7 +441,7 @@ def test_mentor_cannot_review_evidence_outside_the_cohort(client, cohort, mentor
     foreign = progress_set(student=stranger, item=project, evidence_url="https://github.com/x/y")
     client.force_login(mentor)
     response = client.post(
-        reverse("accounts:review", args=[cohort.pk, foreign.pk]), {"decision": "verify"}
+        reverse("cohorts:review", args=[cohort.pk, foreign.pk]), {"decision": "verify"}
     )
     assert response.status_code == 404
     foreign.refresh_from_db()
@@ -453,7 +451,7 @@ def test_mentor_cannot_review_evidence_outside_the_cohort(client, cohort, mentor
 def test_review_needs_csrf(cohort, evidence, mentor):
     client = Client(enforce_csrf_checks=True)
     client.force_login(mentor)
-    url = reverse("accounts:review", args=[cohort.pk, evidence.pk])
+    url = reverse("cohorts:review", args=[cohort.pk, evidence.pk])
     assert client.post(url, {"decision": "verify"}).status_code == 403
 
 
@@ -464,7 +462,7 @@ def test_csv_export_has_a_row_per_student_and_neutralises_formulas(client, cohor
     join(cohort, UserFactory(name='=HYPERLINK("http://evil")', batch=2025))
     join(cohort, UserFactory(name="Plain Name", batch=2025))
     client.force_login(mentor)
-    response = client.get(reverse("accounts:cohort_export", args=[cohort.pk]))
+    response = client.get(reverse("cohorts:export", args=[cohort.pk]))
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
     header, *body = rows
@@ -476,31 +474,31 @@ def test_csv_export_has_a_row_per_student_and_neutralises_formulas(client, cohor
 
 def test_remove_student_keeps_their_progress(client, cohort, student, evidence, mentor):
     client.force_login(mentor)
-    client.post(reverse("accounts:remove_student", args=[cohort.pk, student.pk]))
+    client.post(reverse("cohorts:remove_student", args=[cohort.pk, student.pk]))
     assert not cohort.students.exists()
     assert Progress.objects.filter(student=student).exists()
 
 
 def test_mentor_pages_do_not_answer_get_with_changes(client, cohort, student, mentor):
     client.force_login(mentor)
-    for name in ["accounts:regenerate_code", "accounts:set_active"]:
+    for name in ["cohorts:new_invite_code", "cohorts:set_active"]:
         assert client.get(reverse(name, args=[cohort.pk])).status_code == 405
     assert (
-        client.get(reverse("accounts:remove_student", args=[cohort.pk, student.pk])).status_code
+        client.get(reverse("cohorts:remove_student", args=[cohort.pk, student.pk])).status_code
         == 405
     )
     assert cohort.students.exists()
 
 
 def test_review_queue_shows_a_page_at_a_time(client, cohort, mentor, project, monkeypatch):
-    from accounts.views import cohorts as views
+    from cohorts import views
 
     monkeypatch.setattr(views, "REVIEW_PAGE", 2)
     for n in range(3):
         student = join(cohort, UserFactory(name=f"S{n}"))
         progress_set(student=student, item=project, evidence_url=f"https://github.com/s{n}/x")
     client.force_login(mentor)
-    text = client.get(reverse("accounts:cohort_review", args=[cohort.pk])).text
+    text = client.get(reverse("cohorts:review_queue", args=[cohort.pk])).text
     assert "3 waiting; the oldest 2 are shown" in text
     assert "github.com/s0/x" in text and "github.com/s2/x" not in text
 
@@ -508,12 +506,12 @@ def test_review_queue_shows_a_page_at_a_time(client, cohort, mentor, project, mo
 def test_dashboard_shows_a_page_of_students_sorted_and_filtered_over_the_whole_cohort(
     client, roadmap, mentor, monkeypatch
 ):
-    from accounts.views import cohorts as views
+    from cohorts import views
 
     monkeypatch.setattr(views, "STUDENTS_PAGE", 2)
     cohort = make_cohort(5, roadmap, mentor)  # Student 0 .. Student 4
     client.force_login(mentor)
-    url = reverse("accounts:cohort", args=[cohort.pk])
+    url = reverse("cohorts:dashboard", args=[cohort.pk])
 
     def names(response):
         return re.findall(r">(Student \d)</a>", response.text)
@@ -523,7 +521,7 @@ def test_dashboard_shows_a_page_of_students_sorted_and_filtered_over_the_whole_c
     assert "Students 3–4 of 5" in second.text
     # Page links keep the sort and the filter; sort links start again at page 1.
     assert "?sort=-name&amp;page=3" in second.text
-    assert 'href="?sort=name&amp;status=&amp;q="' in second.text
+    assert 'href="?sort=name&amp;pace=&amp;q="' in second.text
 
     assert names(client.get(url, {"q": "student 4", "page": 1})) == ["Student 4"]
     for bad in ("0", "999", "two", ""):
@@ -534,7 +532,7 @@ def test_dashboard_shows_a_page_of_students_sorted_and_filtered_over_the_whole_c
 
 def test_a_small_cohort_has_no_pager(client, cohort, student, mentor):
     client.force_login(mentor)
-    response = client.get(reverse("accounts:cohort", args=[cohort.pk]))
+    response = client.get(reverse("cohorts:dashboard", args=[cohort.pk]))
     assert "Pages of students" not in response.text
 
 
@@ -548,7 +546,7 @@ def test_a_mentors_review_is_not_the_students_activity(cohort, student, evidence
     overview = cohort_overview(cohort, today=timezone.localdate(), now=timezone.now())
     (row,) = overview.rows
     assert row.last_activity == long_ago
-    assert row.status == "inactive"
+    assert row.pace == "inactive"
     days = [day for week in heatmap(student, timezone.localdate()).weeks for day in week]
     assert sum(day.count for day in days if day.day == timezone.localdate()) == 0
 
@@ -556,7 +554,7 @@ def test_a_mentors_review_is_not_the_students_activity(cohort, student, evidence
 @pytest.mark.parametrize("value", ["yes", "true", "", "2", "01", " 1"])
 def test_archive_takes_only_the_documented_values(client, cohort, student, evidence, mentor, value):
     client.force_login(mentor)
-    response = client.post(reverse("accounts:set_active", args=[cohort.pk]), {"active": value})
+    response = client.post(reverse("cohorts:set_active", args=[cohort.pk]), {"active": value})
     assert response.status_code == 400
     assert "Choose to archive (0) or restore (1) the cohort." in response.text
     assert unchanged(cohort, student, evidence)
@@ -564,14 +562,14 @@ def test_archive_takes_only_the_documented_values(client, cohort, student, evide
 
 def test_archive_without_the_value_is_400(client, cohort, student, evidence, mentor):
     client.force_login(mentor)
-    response = client.post(reverse("accounts:set_active", args=[cohort.pk]))
+    response = client.post(reverse("cohorts:set_active", args=[cohort.pk]))
     assert response.status_code == 400
     assert unchanged(cohort, student, evidence)
 
 
 def test_archive_and_restore(client, cohort, mentor):
     client.force_login(mentor)
-    url = reverse("accounts:set_active", args=[cohort.pk])
+    url = reverse("cohorts:set_active", args=[cohort.pk])
     assert client.post(url, {"active": "0"}).status_code == 302
     assert not Cohort.objects.get(pk=cohort.pk).active
     assert client.post(url, {"active": "1"}).status_code == 302

@@ -5,9 +5,10 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from accounts.models import Cohort, Membership, User
+from accounts.models import User
+from cohorts.models import Cohort, Membership
+from roadmap.figures import due_term, study_point
 from roadmap.models import Item, Kind, Progress, ProgressEvent, Status
-from roadmap.progress import due_term, study_point
 from roadmap.services import follow_default_roadmap, progress_set
 
 DEMO_PASSWORD = "waypoint-demo-2026"

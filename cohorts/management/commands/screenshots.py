@@ -13,7 +13,7 @@ from django.contrib.staticfiles.handlers import StaticFilesHandler
 from django.core.management.base import BaseCommand, CommandError
 from django.test.testcases import LiveServerThread
 
-from accounts.management.commands.seed_demo import DEMO_PASSWORD
+from cohorts.management.commands.seed_demo import DEMO_PASSWORD
 
 # Whole-page pictures where a page fits a screenshot; the long checklist and roadmap
 # pages show their first screen.
@@ -95,7 +95,7 @@ class Command(BaseCommand):
         save(behind, "catch-up", f"/roadmaps/{settings.WAYPOINT_DEFAULT_ROADMAP}/catch-up/")
 
         mentor = self.signed_in(browser, viewport, base, "mentor@example.com")
-        mentor.goto(base + "/accounts/cohorts/")
+        mentor.goto(base + "/cohorts/")
         cohort = mentor.locator(".card h2 a").first.get_attribute("href")
         save(mentor, "cohort", cohort)
         save(mentor, "grid", f"{cohort}grid/")

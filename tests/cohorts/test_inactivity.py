@@ -11,10 +11,10 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.cohorts import INACTIVE, ON_TRACK, pace_status
-from accounts.models import Cohort, Membership
+from cohorts.models import Cohort, Membership
+from cohorts.overview import INACTIVE, ON_TRACK, cohort_pace
+from roadmap.figures import RoadmapProgress
 from roadmap.models import Item, ProgressEvent, Status
-from roadmap.progress import RoadmapProgress
 from roadmap.services import follow_roadmap, progress_set
 from tests.factories import UserFactory, build_roadmap
 
@@ -74,17 +74,17 @@ EXPECTED = {
 }
 
 
-def test_pace_status_counts_inactivity_from_the_later_of_activity_and_joining(window):
+def test_cohort_pace_counts_inactivity_from_the_later_of_activity_and_joining(window):
     now = timezone.now()
     summary = RoadmapProgress()
     long_ago = now - window - timedelta(days=1)
-    assert pace_status(summary, None, now, joined_at=now) == ON_TRACK
-    assert pace_status(summary, None, now, joined_at=long_ago) == INACTIVE
-    assert pace_status(summary, long_ago, now, joined_at=now) == ON_TRACK
-    assert pace_status(summary, now, now, joined_at=long_ago) == ON_TRACK
-    assert pace_status(summary, long_ago, now, joined_at=long_ago) == INACTIVE
+    assert cohort_pace(summary, None, now, joined_at=now) == ON_TRACK
+    assert cohort_pace(summary, None, now, joined_at=long_ago) == INACTIVE
+    assert cohort_pace(summary, long_ago, now, joined_at=now) == ON_TRACK
+    assert cohort_pace(summary, now, now, joined_at=long_ago) == ON_TRACK
+    assert cohort_pace(summary, long_ago, now, joined_at=long_ago) == INACTIVE
     # The edge: exactly the window is still active.
-    assert pace_status(summary, None, now, joined_at=now - window) == ON_TRACK
+    assert cohort_pace(summary, None, now, joined_at=now - window) == ON_TRACK
 
 
 def statuses(html):
@@ -100,9 +100,9 @@ def test_dashboard_table_and_counts(client, cohort, students):
 
 def test_dashboard_filter_and_sort(client, cohort, students):
     client.force_login(cohort.mentor)
-    inactive = client.get(cohort.get_absolute_url(), {"status": "inactive"}).text
+    inactive = client.get(cohort.get_absolute_url(), {"pace": "inactive"}).text
     assert set(statuses(inactive)) == {"Gone", "Quiet"}
-    ranked = client.get(cohort.get_absolute_url(), {"sort": "-status"}).text
+    ranked = client.get(cohort.get_absolute_url(), {"sort": "-pace"}).text
     order = list(statuses(ranked))
     assert set(order[:2]) == {"Gone", "Quiet"}
     assert "New" in order[2:]
@@ -110,7 +110,7 @@ def test_dashboard_filter_and_sort(client, cohort, students):
 
 def test_csv_export(client, cohort, students):
     client.force_login(cohort.mentor)
-    response = client.get(reverse("accounts:cohort_export", args=[cohort.pk]))
+    response = client.get(reverse("cohorts:export", args=[cohort.pk]))
     header, *rows = csv.reader(io.StringIO(response.content.decode("utf-8-sig")))
     pace = header.index("pace")
     assert {row[0]: row[pace] for row in rows} == {

@@ -4,7 +4,8 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from accounts.models import Cohort, User
+from accounts.models import User
+from cohorts.models import Cohort
 from roadmap.models import Item, Progress
 from tests.factories import build_roadmap
 

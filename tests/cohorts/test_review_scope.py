@@ -6,7 +6,7 @@ meanwhile), and nothing changes."""
 import pytest
 from django.urls import reverse
 
-from accounts.models import Membership
+from cohorts.models import Membership
 from roadmap.models import Item, Progress, ProgressEvent, Status
 from roadmap.services import ProgressRefused, follow_roadmap, progress_set, review_evidence
 from tests.factories import ItemFactory, UserFactory, build_roadmap
@@ -49,7 +49,7 @@ def topic_evidence(student, roadmap):
 
 
 def review_url(cohort, progress):
-    return reverse("accounts:review", args=[cohort.pk, progress.pk])
+    return reverse("cohorts:review", args=[cohort.pk, progress.pk])
 
 
 def untouched(progress):
@@ -62,7 +62,7 @@ def untouched(progress):
 
 
 def queue_text(client, cohort):
-    return client.get(reverse("accounts:cohort_review", args=[cohort.pk])).text
+    return client.get(reverse("cohorts:review_queue", args=[cohort.pk])).text
 
 
 @pytest.mark.parametrize("headers", [{}, HTMX], ids=["plain", "htmx"])

@@ -3,8 +3,9 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from accounts.management.commands.seed_demo import DEMO_PASSWORD
-from accounts.models import Cohort, User
+from accounts.models import User
+from cohorts.management.commands.seed_demo import DEMO_PASSWORD
+from cohorts.models import Cohort
 from roadmap.models import Progress, ProgressEvent
 from tests.factories import build_roadmap
 

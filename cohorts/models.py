@@ -1,0 +1,72 @@
+"""Cohorts: a group of students on one roadmap, watched by one or more mentors."""
+
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+
+
+def new_join_code() -> str:
+    return secrets.token_urlsafe(9)
+
+
+class CohortQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """The one rule for mentor pages: staff see every cohort, mentors their own,
+        everyone else none (so a forgotten check is a 404, not a leak)."""
+        if not user.is_authenticated:
+            return self.none()
+        if user.is_staff:
+            return self.all()
+        return self.filter(mentors=user)
+
+    def joinable(self):
+        return self.filter(active=True, roadmap__published=True)
+
+
+class Cohort(models.Model):
+    """A group of students on one roadmap, watched by one or more mentors."""
+
+    name = models.CharField(max_length=150, help_text="e.g. CSE batch 2027 — ML club")
+    roadmap = models.ForeignKey("roadmap.Roadmap", on_delete=models.PROTECT, related_name="cohorts")
+    mentors = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="mentored_cohorts")
+    students = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, through="Membership", related_name="cohorts", blank=True
+    )
+    join_code = models.CharField(max_length=32, unique=True, default=new_join_code)
+    active = models.BooleanField(
+        default=True, help_text="Archived cohorts accept no new students and leave the lists."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = CohortQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-active", "name"]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("cohorts:dashboard", args=[self.pk])
+
+    def get_join_url(self):
+        return reverse("cohorts:join", args=[self.join_code])
+
+
+class Membership(models.Model):
+    cohort = models.ForeignKey(Cohort, on_delete=models.CASCADE, related_name="memberships")
+    student = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    joined_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["joined_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["cohort", "student"], name="cohorts_membership_unique")
+        ]
+
+    def __str__(self):
+        return f"{self.student} in {self.cohort}"
