@@ -7,7 +7,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db import IntegrityError, transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -17,11 +16,13 @@ from config.http import problem
 from roadmap.checklist import checklist_context
 from roadmap.exports import csv_response, csv_safe
 from roadmap.models import Enrollment, Progress, Roadmap
-from roadmap.services import ProgressRefused, follow_roadmap, review_evidence
+from roadmap.services import ProgressRefused, review_evidence
 
+from . import services
 from .forms import CohortActiveForm, CohortForm, ReviewForm
-from .models import Cohort, Membership, new_join_code
+from .models import Cohort, Membership
 from .overview import PACE_LABELS, cohort_overview, filter_rows, sort_rows
+from .services import CohortRefused
 
 REVIEW_PAGE = 50
 STUDENTS_PAGE = 100  # sorting and filtering cover the whole cohort; the table shows a page
@@ -79,10 +80,13 @@ def cohort_create(request):
     form = CohortForm(request.POST or None, roadmaps=Roadmap.objects.published())
     if request.method == "POST":
         if form.is_valid():
-            cohort = form.save()
-            cohort.mentors.add(request.user)
-            messages.success(request, f"{cohort.name} is ready. Share its invite link.")
-            return redirect(cohort)
+            try:
+                cohort = services.cohort_create(mentor=request.user, **form.cleaned_data)
+            except CohortRefused as refused:
+                form.add_error(None, refused.message)
+            else:
+                messages.success(request, f"{cohort.name} is ready. Share its invite link.")
+                return redirect(cohort)
         return render(request, "cohorts/form.html", {"form": form}, status=400)
     return render(request, "cohorts/form.html", {"form": form})
 
@@ -278,10 +282,14 @@ def review(request, pk, progress_pk):
 def remove_student(request, pk, student_pk):
     cohort = _cohort(request, pk)
     student = get_object_or_404(cohort.students, pk=student_pk)
-    Membership.objects.filter(cohort=cohort, student=student).delete()
-    messages.success(
-        request, f"{student} left {cohort.name}. Their own progress is kept, as always."
-    )
+    try:
+        services.cohort_remove_student(cohort=cohort, student=student)
+    except CohortRefused as refused:  # removed meanwhile, in another tab
+        messages.info(request, refused.message)
+    else:
+        messages.success(
+            request, f"{student} left {cohort.name}. Their own progress is kept, as always."
+        )
     return redirect(cohort)
 
 
@@ -289,8 +297,7 @@ def remove_student(request, pk, student_pk):
 @require_POST
 def new_invite_code(request, pk):
     cohort = _cohort(request, pk)
-    cohort.join_code = new_join_code()
-    cohort.save(update_fields=["join_code"])
+    services.cohort_new_invite_code(cohort=cohort)
     messages.success(request, "New invite link made; the old one no longer works.")
     return redirect(cohort)
 
@@ -302,8 +309,7 @@ def set_active(request, pk):
     form = CohortActiveForm(request.POST)
     if not form.is_valid():
         return problem(request, " ".join(form.errors["active"]), status=400)
-    cohort.active = form.cleaned_data["active"]
-    cohort.save(update_fields=["active"])
+    services.cohort_set_active(cohort=cohort, active=form.cleaned_data["active"])
     if cohort.active:
         messages.success(request, f"{cohort.name} is active again.")
     else:
@@ -312,28 +318,29 @@ def set_active(request, pk):
 
 
 def join(request, code):
-    """A student opens a mentor's invite link: see the cohort, then join with one click."""
+    """A student opens a mentor's invite link: see the cohort, then join with one click.
+    A visitor's click goes to sign-up, which comes back here."""
     cohort = Cohort.objects.joinable().filter(join_code=code).select_related("roadmap").first()
     if cohort is None:
         return render(request, "cohorts/join_invalid.html", status=404)
+    if request.method == "POST":
+        if not request.user.is_authenticated:
+            return redirect(f"{reverse('accounts:signup')}?next={cohort.get_join_url()}")
+        try:
+            joined = services.cohort_join(student=request.user, cohort=cohort)
+        except CohortRefused as refused:  # archived since the page was opened
+            return render(
+                request, "cohorts/join_invalid.html", {"reason": refused.message}, status=409
+            )
+        if joined.new:
+            messages.success(
+                request, f"You joined {cohort.name}. Your mentor can now see your progress."
+            )
+        else:
+            messages.info(request, f"You are already in {cohort.name}.")
+        return redirect("roadmap:dashboard", cohort.roadmap.slug)
     member = (
         request.user.is_authenticated
         and Membership.objects.filter(cohort=cohort, student=request.user).exists()
     )
-    if request.method == "POST":
-        if not request.user.is_authenticated:
-            return redirect(f"{reverse('accounts:signup')}?next={cohort.get_join_url()}")
-        if member:
-            messages.info(request, f"You are already in {cohort.name}.")
-        else:
-            try:
-                with transaction.atomic():
-                    Membership.objects.create(cohort=cohort, student=request.user)
-            except IntegrityError:  # a double click that raced the first
-                pass
-            messages.success(
-                request, f"You joined {cohort.name}. Your mentor can now see your progress."
-            )
-        follow_roadmap(request.user, cohort.roadmap)
-        return redirect("roadmap:dashboard", cohort.roadmap.slug)
     return render(request, "cohorts/join.html", {"cohort": cohort, "member": member})
