@@ -21,6 +21,7 @@ PYTHON ?= $(shell for p in \
 export DJANGO_DEBUG ?= 1
 
 CHROMIUM ?= $(shell command -v chromium 2>/dev/null || echo /usr/bin/chromium)
+REDIS_UP := (exec 3<>/dev/tcp/127.0.0.1/6379) 2>/dev/null
 
 .PHONY: run serve test install setup lint format screenshots bench lighthouse clean
 
@@ -38,8 +39,10 @@ serve: install ## Collect static files, migrate, load the guide once, serve with
 test: install ## Set up and run the whole suite (browser tests need Chromium)
 	@if [ -x "$(CHROMIUM)" ]; then echo "Browser tests run in $(CHROMIUM)."; \
 	else echo "NOTE: Chromium not found: the browser tests (tests/e2e) will be SKIPPED. Install it with: apt-get install chromium"; fi
+	@$(REDIS_UP) || echo "NOTE: Redis is not running on 127.0.0.1:6379: the tests that need it will be SKIPPED. Start it with: redis-server --daemonize yes"
 	WAYPOINT_CHROMIUM=$(CHROMIUM) $(BIN)/python -m pytest -rs
 	@[ -x "$(CHROMIUM)" ] || echo "NOTE: browser tests were SKIPPED: Chromium not found."
+	@$(REDIS_UP) || echo "NOTE: the Redis tests were SKIPPED: Redis not running."
 
 install: $(STAMP)
 

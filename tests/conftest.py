@@ -1,3 +1,5 @@
+import socket
+
 import pytest
 
 from tests.factories import CohortFactory, UserFactory
@@ -28,3 +30,17 @@ def mentor(db):
 def cohort(roadmap, mentor):
     """A cohort on the test module's ``roadmap``, mentored by ``mentor``."""
     return CohortFactory(name="CSE ML club", roadmap=roadmap, mentors=[mentor])
+
+
+REDIS_ADDRESS = ("127.0.0.1", 6379)
+
+
+@pytest.fixture(scope="session")
+def redis_url():
+    """A Redis database for tests that need a real Redis; they are skipped, with the
+    reason, when none answers on 127.0.0.1:6379 (`make test` says so too)."""
+    try:
+        socket.create_connection(REDIS_ADDRESS, timeout=1).close()
+    except OSError:
+        pytest.skip("Redis is not running on 127.0.0.1:6379 (start redis-server to run this)")
+    return "redis://{}:{}/14".format(*REDIS_ADDRESS)

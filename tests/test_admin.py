@@ -2,11 +2,13 @@
 
 import pytest
 from django.contrib import admin
+from django.contrib.auth.models import Group, Permission
 from django.test import RequestFactory
 from django.urls import reverse
 
 from roadmap.services import follow_roadmap, progress_set
 from tests.factories import (
+    CohortFactory,
     ItemFactory,
     MilestoneFactory,
     RoadmapFactory,
@@ -30,6 +32,14 @@ def content():
     student = UserFactory()
     follow_roadmap(student, item.milestone.stage.roadmap)
     progress_set(student=student, item=item, status="done", note="private")
+    CohortFactory(
+        roadmap=item.milestone.stage.roadmap,
+        mentors=[UserFactory(is_mentor=True)],
+        students=[student],
+    )
+    Group.objects.create(name="Placement cell").permissions.set(
+        Permission.objects.filter(codename="view_cohort")
+    )
     return item
 
 
@@ -42,6 +52,7 @@ def test_every_app_model_is_registered():
         ("roadmap", "item"),
         ("roadmap", "skill"),
         ("roadmap", "skillcategory"),
+        ("cohorts", "cohort"),
     } <= set(REGISTERED)
 
 
@@ -59,9 +70,11 @@ def test_changelist_add_and_change_pages_open(client, staff_user, content, app_l
     add_page = client.get(reverse(f"admin:{app_label}_{model_name}_add"))
     assert add_page.status_code == (200 if can_add else 403)
     obj = model._default_manager.first()
-    if obj is not None:
-        url = reverse(f"admin:{app_label}_{model_name}_change", args=[obj.pk])
-        assert client.get(url).status_code == 200
+    assert obj is not None, (
+        f"the content fixture makes no {model_name}: its change page is untested"
+    )
+    url = reverse(f"admin:{app_label}_{model_name}_change", args=[obj.pk])
+    assert client.get(url).status_code == 200
 
 
 @pytest.mark.parametrize(

@@ -18,12 +18,12 @@ from django.urls import URLResolver, get_resolver, path
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from cohorts.models import Cohort, Membership
+from cohorts.models import Cohort
 from config import http
 from config.urls import urlpatterns as site_urlpatterns
 from roadmap.models import Item, Kind, Progress, ProgressEvent, Roadmap
 from roadmap.services import follow_roadmap, progress_set
-from tests.factories import ItemFactory, UserFactory, build_roadmap
+from tests.factories import CohortFactory, ItemFactory, UserFactory, build_roadmap
 
 pytestmark = pytest.mark.django_db
 
@@ -63,9 +63,7 @@ def site():
     follow_roadmap(staff, roadmap)
     student = UserFactory()
     follow_roadmap(student, roadmap)
-    cohort = Cohort.objects.create(name="ML club", roadmap=roadmap)
-    cohort.mentors.add(staff)
-    Membership.objects.create(cohort=cohort, student=student)
+    cohort = CohortFactory(name="ML club", roadmap=roadmap, mentors=[staff], students=[student])
     item = Item.objects.of_roadmap(roadmap).order_by("pk").first()
     progress_set(student=staff, item=item, status="in_progress", note="mine")
     awaiting = progress_set(

@@ -170,8 +170,8 @@ def test_health_check_answers_with_the_database_state(client, monkeypatch):
 REDIS = "django.core.cache.backends.redis.RedisCache"
 
 
-def test_health_check_includes_redis_when_it_is_configured(client, settings):
-    settings.CACHES = {"default": {"BACKEND": REDIS, "LOCATION": "redis://127.0.0.1:6379/14"}}
+def test_health_check_includes_redis_when_it_is_configured(client, settings, redis_url):
+    settings.CACHES = {"default": {"BACKEND": REDIS, "LOCATION": redis_url}}
     assert client.get("/health/").json() == {"status": "ok", "database": "ok", "cache": "ok"}
 
     settings.CACHES = {"default": {"BACKEND": REDIS, "LOCATION": "redis://127.0.0.1:1/0"}}

@@ -5,8 +5,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-from django.conf import settings
-
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -77,10 +75,6 @@ def test_a_mistyped_debug_flag_is_refused():
     assert "DJANGO_DEBUG must be" in result.stderr
 
 
-def test_tests_use_a_fast_password_hasher():
-    assert settings.PASSWORD_HASHERS == ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def test_sqlite_file_database_runs_in_wal_mode_with_immediate_transactions(tmp_path):
     code = (
         "from django.db import connection\n"
@@ -96,7 +90,7 @@ def test_sqlite_file_database_runs_in_wal_mode_with_immediate_transactions(tmp_p
     assert result.stdout.split() == ["wal", "1", "20000", "IMMEDIATE"]
 
 
-def test_redis_url_shares_cache_and_sessions_between_app_servers():
+def test_redis_url_shares_cache_and_sessions_between_app_servers(redis_url):
     # Sign-in counts are in the database with or without Redis (accounts/throttle.py).
     code = (
         "from django.conf import settings\n"
@@ -105,7 +99,7 @@ def test_redis_url_shares_cache_and_sessions_between_app_servers():
         "print(cache.get('waypoint-settings-test'))\n"
         "print(settings.SESSION_ENGINE)\n"
     )
-    result = start_django(code, DJANGO_DEBUG="1", REDIS_URL="redis://127.0.0.1:6379/15")
+    result = start_django(code, DJANGO_DEBUG="1", REDIS_URL=redis_url)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["shared", "django.contrib.sessions.backends.cached_db"]
 

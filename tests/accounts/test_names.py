@@ -9,9 +9,8 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
-from cohorts.models import Cohort, Membership
 from roadmap.services import follow_roadmap
-from tests.factories import RoadmapFactory, UserFactory, build_roadmap, signup_data
+from tests.factories import CohortFactory, RoadmapFactory, UserFactory, build_roadmap, signup_data
 
 pytestmark = pytest.mark.django_db
 
@@ -44,10 +43,8 @@ def test_the_password_reset_mail_greets_by_the_whole_name(client):
 
 def test_the_mentor_reads_the_whole_name_of_a_student(client, mentor):
     roadmap = build_roadmap(items=3, slug="ml")
-    cohort = Cohort.objects.create(name="CSE 2027", roadmap=roadmap)
-    cohort.mentors.add(mentor)
     student = UserFactory(name=NAME, batch=2025)
-    Membership.objects.create(cohort=cohort, student=student)
+    cohort = CohortFactory(name="CSE 2027", roadmap=roadmap, mentors=[mentor], students=[student])
     follow_roadmap(student, roadmap)
     client.force_login(mentor)
     text = client.get(reverse("cohorts:student", args=[cohort.pk, student.pk])).text

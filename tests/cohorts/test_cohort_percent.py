@@ -11,10 +11,16 @@ import re
 import pytest
 from django.urls import reverse
 
-from cohorts.models import Cohort, Membership
 from roadmap.models import Status
 from roadmap.services import follow_roadmap, progress_set
-from tests.factories import ItemFactory, MilestoneFactory, StageFactory, UserFactory
+from tests.factories import (
+    CohortFactory,
+    ItemFactory,
+    MembershipFactory,
+    MilestoneFactory,
+    StageFactory,
+    UserFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -39,14 +45,12 @@ def items(milestone):
 
 @pytest.fixture
 def cohort(milestone, mentor):
-    cohort = Cohort.objects.create(name="CSE ML club", roadmap=milestone.stage.roadmap)
-    cohort.mentors.add(mentor)
-    return cohort
+    return CohortFactory(name="CSE ML club", roadmap=milestone.stage.roadmap, mentors=[mentor])
 
 
 def join(cohort, name):
     student = UserFactory(name=name, batch=2025)
-    Membership.objects.create(cohort=cohort, student=student)
+    MembershipFactory(cohort=cohort, student=student)
     follow_roadmap(student, cohort.roadmap)
     return student
 

@@ -11,12 +11,12 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from cohorts.models import Cohort, Membership
+from cohorts.models import Membership
 from cohorts.overview import INACTIVE, ON_TRACK, cohort_pace
 from roadmap.figures import RoadmapProgress
 from roadmap.models import Item, ProgressEvent, Status
 from roadmap.services import follow_roadmap, progress_set
-from tests.factories import UserFactory, build_roadmap
+from tests.factories import CohortFactory, MembershipFactory, UserFactory, build_roadmap
 
 pytestmark = pytest.mark.django_db
 
@@ -30,8 +30,7 @@ def window(settings):
 def cohort():
     roadmap = build_roadmap(items=4, slug="ml")
     mentor = UserFactory(is_mentor=True, batch=None, name="Mentor")
-    cohort = Cohort.objects.create(name="ML club", roadmap=roadmap)
-    cohort.mentors.add(mentor)
+    cohort = CohortFactory(name="ML club", roadmap=roadmap, mentors=[mentor])
     cohort.mentor = mentor
     return cohort
 
@@ -40,7 +39,7 @@ def join(cohort, name, *, joined_days_ago=0, active_days_ago=None):
     """A student with no batch (so pace never says behind) who joined and last acted
     the given number of days ago."""
     student = UserFactory(name=name, batch=None)
-    membership = Membership.objects.create(cohort=cohort, student=student)
+    membership = MembershipFactory(cohort=cohort, student=student)
     follow_roadmap(student, cohort.roadmap)
     joined = timezone.now() - timedelta(days=joined_days_ago)
     Membership.objects.filter(pk=membership.pk).update(joined_at=joined)

@@ -5,11 +5,10 @@ from pathlib import Path
 
 import pytest
 
-from cohorts.models import Cohort, Membership
 from roadmap.models import Item, Status
 from roadmap.services import follow_roadmap, progress_set
 from tests.e2e.conftest import PHONE, axe_violations, sign_in
-from tests.factories import ItemFactory, UserFactory, build_roadmap
+from tests.factories import CohortFactory, ItemFactory, UserFactory, build_roadmap
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -24,10 +23,10 @@ def world(transactional_db, settings):
     project = ItemFactory(milestone=milestone, kind="project", title="Sentiment API")
     ItemFactory(milestone=milestone, title="LeetCode", target_count=200, unit="problems")
     mentor = UserFactory(is_mentor=True, batch=None)
-    cohort = Cohort.objects.create(name="CSE ML club", roadmap=roadmap)
-    cohort.mentors.add(mentor)
     student = UserFactory(batch=2025, name="Asha Verma")
-    Membership.objects.create(cohort=cohort, student=student)
+    cohort = CohortFactory(
+        name="CSE ML club", roadmap=roadmap, mentors=[mentor], students=[student]
+    )
     follow_roadmap(student, roadmap)
     first = Item.objects.of_roadmap(roadmap).order_by("pk").first()
     progress_set(student=student, item=first, status=Status.DONE)

@@ -5,11 +5,10 @@ import re
 
 import pytest
 
-from cohorts.models import Cohort, Membership
 from roadmap.models import Item, Progress, ProgressEvent, Status
 from roadmap.services import follow_roadmap, progress_set
 from tests.e2e.conftest import PHONE, open_item, sign_in
-from tests.factories import ItemFactory, UserFactory, build_roadmap
+from tests.factories import CohortFactory, ItemFactory, UserFactory, build_roadmap
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -70,7 +69,7 @@ def test_taps_while_saving_show_pending_and_all_land_in_order(new_page, items):
     for _ in range(3):
         open_item(page, counted)
         page.click(f"#item-{counted.pk}-plus1")
-        page.wait_for_timeout(250)
+        page.wait_for_selector(f"#item-{counted.pk}[aria-busy=true]")
     # Pending is visible on the item, in words, and for assistive technology.
     assert page.get_attribute(f"#item-{counted.pk}", "aria-busy") == "true"
     assert "Saving…" in page.inner_text(f"#item-{counted.pk} .pending-note")
@@ -81,7 +80,7 @@ def test_taps_while_saving_show_pending_and_all_land_in_order(new_page, items):
 
     open_item(page, first)
     page.click(f"#item-{first.pk}-status-done")
-    page.wait_for_timeout(250)
+    page.wait_for_selector(f"#item-{first.pk}[aria-busy=true]")
     page.click(f"#item-{first.pk}-status-in_progress")
     page.wait_for_selector(f"#item-{first.pk}.item--in_progress:not([aria-busy])")
     assert Progress.objects.get(item=first).status == Status.IN_PROGRESS
@@ -106,7 +105,7 @@ def test_taps_after_a_failed_change_are_reported_not_dropped_silently(page, item
     page.click(f"#item-{first.pk}-status-skipped")
     page.click(f"#item-{first.pk}-status-in_progress")
     assert "2 more changes waiting" in page.inner_text(f"#item-{first.pk} .pending-note")
-    while not held:
+    while not held:  # the route handler runs while Playwright pumps events
         page.wait_for_timeout(50)
     held[0].fulfill(status=500, body="<h1>Server Error</h1>")
     page.wait_for_selector("#problem:not([hidden])")
@@ -245,9 +244,7 @@ def test_a_tap_the_answer_made_pointless_is_reported_and_the_entry_is_not_left_b
     mentor = UserFactory(is_mentor=True, batch=None)
     student = UserFactory()
     follow_roadmap(student, roadmap)
-    cohort = Cohort.objects.create(name="Club", roadmap=roadmap)
-    cohort.mentors.add(mentor)
-    Membership.objects.create(cohort=cohort, student=student)
+    cohort = CohortFactory(name="Club", roadmap=roadmap, mentors=[mentor], students=[student])
     evidence = progress_set(
         student=student, item=project, status="done", evidence_url="https://github.com/a/b"
     )
@@ -257,7 +254,7 @@ def test_a_tap_the_answer_made_pointless_is_reported_and_the_entry_is_not_left_b
     page.goto(f"/cohorts/{cohort.pk}/review/")
     slow_network(page)
     page.click(f"#review-{evidence.pk}-verify")
-    page.wait_for_timeout(250)
+    page.wait_for_selector(f"#review-{evidence.pk}[aria-busy=true]")
     page.fill(f"#review-{evidence.pk}-comment", "Needs a README")
     page.click(f"#review-{evidence.pk}-return")
     page.wait_for_selector(f"#review-{evidence.pk}:has-text('Verified')")

@@ -54,7 +54,7 @@ def test_a_double_click_makes_one_change(page, setup):
     open_item(page, counted)
     page.dblclick(f"#item-{counted.pk}-plus1")
     page.wait_for_selector(f"#item-{counted.pk} .counter__value strong:text-is('1')")
-    page.wait_for_timeout(500)
+    page.wait_for_load_state("networkidle")  # a second request, had one been sent, is done
     assert Progress.objects.get(item=counted).count == 1
     assert ProgressEvent.objects.filter(item=counted).count() == 1
 

@@ -110,7 +110,7 @@ def test_focus_stays_on_the_control_after_a_swap(page, item_on_checklist):
     page.wait_for_selector(f"#item-{item.pk}.item--done")
     assert page.evaluate("document.activeElement.id") == f"item-{item.pk}-status-done"
     page.keyboard.press("Space")  # a second press on the same state changes nothing
-    page.wait_for_timeout(300)
+    page.wait_for_load_state("networkidle")
     assert ProgressEvent.objects.filter(item=item).count() == 1
     assert Progress.objects.get(item=item).status == Status.DONE
 
