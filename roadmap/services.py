@@ -8,6 +8,7 @@ names, count bounds, URL schemes) happens in the forms before these are called.
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -191,6 +192,65 @@ def review_evidence(
             to_status=progress.status,
         )
     return progress
+
+
+def review_evidence_undo(
+    *,
+    mentor,
+    progress: Progress,
+    version: int,
+    scope: QuerySet[Progress] | None = None,
+) -> Progress:
+    """Take back a verification made in the last WAYPOINT_REVIEW_UNDO_MINUTES: the
+    evidence waits for review again, exactly as before ``review_evidence`` verified it.
+
+    ``version`` is the ``Progress.version`` the Undo button was shown with (the
+    verification's own). ``scope`` is the progress the mentor may review (their
+    cohort's ``reviewable()``; by default every student's). The row is locked and
+    looked up in it inside the transaction; verification, time and comment are
+    cleared, and a ProgressEvent is logged as for the review. Raises ProgressRefused
+    (409) and changes nothing when the row is no longer verified (already undone,
+    sent back, the evidence replaced or withdrawn), changed since (``version`` behind
+    it), the window has passed, or the row has left ``scope``.
+    """
+    scope = Progress.objects.reviewable() if scope is None else scope
+    minutes = settings.WAYPOINT_REVIEW_UNDO_MINUTES
+    with transaction.atomic():
+        locked = (
+            scope.select_for_update(of=("self",))
+            .select_related("student", "item")
+            .filter(pk=progress.pk)
+            .first()
+        )
+        if locked is None or locked.verified_at is None:
+            raise ProgressRefused(
+                "This evidence is no longer verified (the verification was already undone, "
+                "or the student changed the evidence), so there is nothing to undo."
+            )
+        if locked.version != version:
+            raise ProgressRefused(
+                "The student changed this item since it was verified, so the verification "
+                "stays. Nothing was changed."
+            )
+        if timezone.now() > locked.verified_at + timedelta(minutes=minutes):
+            raise ProgressRefused(
+                f"A verification can be undone for {minutes} minutes after it is made; this "
+                "one stays. Nothing was changed."
+            )
+        locked.verified_by = None
+        locked.verified_at = None
+        locked.review_comment = ""
+        locked.version += 1
+        locked.save()
+        ProgressEvent.objects.create(
+            student=locked.student,
+            item=locked.item,
+            actor=mentor,
+            field=Field.VERIFICATION,
+            from_status=locked.status,
+            to_status=locked.status,
+        )
+    return locked
 
 
 # More than any roadmap has items: a longer list is not a form a person filled in.
