@@ -168,7 +168,12 @@ def review_evidence(
         raise ProgressRefused("Say what is missing, so the student knows what to fix.")
     queue = Progress.objects.awaiting_review() if queue is None else queue
     with transaction.atomic():
-        locked = queue.select_for_update(of=("self",)).filter(pk=progress.pk).first()
+        locked = (
+            queue.select_for_update(of=("self",))
+            .select_related("student", "item")
+            .filter(pk=progress.pk)
+            .first()
+        )
         if locked is None:
             raise ProgressRefused(
                 "This evidence was already reviewed or withdrawn; the queue shows what is left.",

@@ -320,3 +320,25 @@ def test_undo_with_a_bad_version_is_refused_with_400(
     assert response.status_code == 400
     assert "reload" in response.text.lower()
     assert state(verified) == before
+
+
+@pytest.mark.parametrize("size", [1, 40])
+@pytest.mark.parametrize("headers", [{}, HTMX], ids=["plain", "htmx"])
+def test_an_undo_runs_the_same_queries_for_1_and_40_entries(
+    client, cohort, evidence, mentor, django_assert_num_queries, size, headers
+):
+    others = [UserFactory() for _ in range(size - 1)]
+    Membership.objects.bulk_create(Membership(cohort=cohort, student=s) for s in others)
+    for other in others:
+        progress_set(student=other, item=evidence.item, evidence_url="https://github.com/o/x")
+    verified = review_evidence(mentor=mentor, progress=evidence, verified=True)
+    client.force_login(mentor)
+    # session, user, cohort, the entry; in one transaction (savepoint, release): the entry
+    # locked with its student and item, its update, the log; then the count (htmx) or
+    # nothing (plain: a redirect)
+    with django_assert_num_queries(10 if headers else 9):
+        response = client.post(
+            undo_url(cohort, verified), {"version": verified.version}, headers=headers
+        )
+    assert response.status_code == (200 if headers else 302)
+    assert waiting(cohort).count() == size
