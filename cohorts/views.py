@@ -2,9 +2,7 @@
 every student or progress row through that cohort, so a missing check is a 404."""
 
 import csv
-from datetime import timedelta
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -24,6 +22,7 @@ from roadmap.services import (
     follow_roadmap,
     review_evidence,
     review_evidence_undo,
+    review_undo_until,
 )
 
 from .forms import CohortActiveForm, CohortForm, ReviewForm
@@ -214,37 +213,31 @@ def _review_queue(cohort, mentor):
     )
 
 
-def _review_undo_until(progress):
-    """Until when the verification of ``progress`` can be undone (an aware datetime), or
-    None when it is not verified or that time has passed."""
-    if progress.verified_at is None:
-        return None
-    until = progress.verified_at + timedelta(minutes=settings.WAYPOINT_REVIEW_UNDO_MINUTES)
-    return until if until >= timezone.now() else None
-
-
-def _review_pk(value: str) -> int | None:
-    """A row id or version as posted or in the query string; None when it is not one."""
+def _review_number(value: str) -> int | None:
+    """A row's id or version, as posted or in the query string: None when ``value`` is
+    not a whole number a database column can hold."""
     return int(value) if value.isdecimal() and int(value) <= ROW_VERSION_MAX else None
 
 
 def _review_page(request, cohort, *, status=200, **refused):
     queue = _review_queue(cohort, request.user)
     # Verified without JavaScript: the queue shows that entry, with its Undo, on top.
-    verified_pk = _review_pk(request.GET.get("verified", ""))
-    just_verified = verified_pk and (
-        _review_scope(cohort, request.user)
-        .filter(pk=verified_pk, verified_at__isnull=False)
-        .select_related("student", "item")
-        .first()
-    )
+    just_verified = None
+    verified_pk = _review_number(request.GET.get("verified", ""))
+    if verified_pk is not None:
+        just_verified = (
+            _review_scope(cohort, request.user)
+            .filter(pk=verified_pk, verified_at__isnull=False)
+            .select_related("student", "item")
+            .first()
+        )
     # The oldest first, a page at a time: reviewing clears the way for the next ones.
     context = {
         "cohort": cohort,
         "queue": queue[:REVIEW_PAGE],
         "waiting": queue.count(),
         "just_verified": just_verified,
-        "undo_until": just_verified and _review_undo_until(just_verified),
+        "undo_until": review_undo_until(just_verified) if just_verified else None,
         "roadmap_hidden": not Roadmap.objects.visible_to(request.user)
         .filter(pk=cohort.roadmap_id)
         .exists(),
@@ -318,7 +311,7 @@ def review(request, pk, progress_pk):
         status=status_code,
         typed_comment=typed_comment,
         reviewed=not error,
-        undo_until=None if error else _review_undo_until(progress),
+        undo_until=None if error else review_undo_until(progress),
     )
 
 
@@ -332,7 +325,7 @@ def review_undo(request, pk, progress_pk):
     progress = get_object_or_404(
         _review_scope(cohort, request.user).select_related("student", "item"), pk=progress_pk
     )
-    version = _review_pk(request.POST.get("version", ""))
+    version = _review_number(request.POST.get("version", ""))
     error, status_code = None, 200
     if version is None:
         error, status_code = "This page is out of date. Reload it and try again.", 400

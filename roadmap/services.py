@@ -8,7 +8,7 @@ names, count bounds, URL schemes) happens in the forms before these are called.
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -199,6 +199,16 @@ def review_evidence(
     return progress
 
 
+def review_undo_until(progress: Progress) -> datetime | None:
+    """Until when (an aware datetime) the verification of ``progress`` can be undone:
+    WAYPOINT_REVIEW_UNDO_MINUTES after it was made. None when it is not verified or
+    that time has passed."""
+    if progress.verified_at is None:
+        return None
+    until = progress.verified_at + timedelta(minutes=settings.WAYPOINT_REVIEW_UNDO_MINUTES)
+    return until if timezone.now() <= until else None
+
+
 def review_evidence_undo(
     *,
     mentor,
@@ -237,7 +247,7 @@ def review_evidence_undo(
                 "The student changed this item since it was verified, so the verification "
                 "stays. Nothing was changed."
             )
-        if timezone.now() > locked.verified_at + timedelta(minutes=minutes):
+        if review_undo_until(locked) is None:
             raise ProgressRefused(
                 f"A verification can be undone for {minutes} minutes after it is made; this "
                 "one stays. Nothing was changed."
