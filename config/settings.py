@@ -287,6 +287,8 @@ WAYPOINT_PROXY_COUNT = int(os.environ.get("WAYPOINT_PROXY_COUNT", "0"))
 WAYPOINT_ACADEMIC_YEAR_START_MONTH = int(os.environ.get("WAYPOINT_ACADEMIC_YEAR_START_MONTH", "7"))
 # A cohort student with no change for this many days shows as inactive to mentors.
 WAYPOINT_INACTIVE_DAYS = int(os.environ.get("WAYPOINT_INACTIVE_DAYS", "14"))
+# A mentor's Verify can be undone for this many minutes (a slip of the finger).
+WAYPOINT_REVIEW_UNDO_MINUTES = int(os.environ.get("WAYPOINT_REVIEW_UNDO_MINUTES", "5"))
 WAYPOINT_DEFAULT_ROADMAP = os.environ.get("WAYPOINT_DEFAULT_ROADMAP", "machine-learning-engineer")
 
 LOGGING = {

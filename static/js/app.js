@@ -268,6 +268,33 @@
     if (box && scope && box.getAttribute("data-scope") === scope.id) box.hidden = true;
   });
 
+  // Review queue: an entry reviewed leaves the queue, so the keyboard moves on to the next
+  // entry still waiting (its heading: the title is what the mentor hears first), else to
+  // the count of what is left. An entry back in the queue (undone, or the review refused)
+  // keeps the focus. #live-status says what happened. Focus the person moved elsewhere
+  // while the answer was on its way stays where they put it.
+  function focusOn(element) {
+    if (!element) return;
+    if (!element.matches("a[href], button, input, textarea, select")) element.setAttribute("tabindex", "-1");
+    element.focus();
+  }
+
+  function waitingEntry(entry) {
+    var entries = Array.prototype.slice.call(document.querySelectorAll(".review-entry"));
+    var at = entries.indexOf(entry);
+    var after = entries.slice(at + 1).concat(entries.slice(0, at)); // the next ones, then back round
+    return after.filter(function (other) { return other.querySelector(".review-entry__actions"); })[0];
+  }
+
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var scope = scopeOf(event.detail);
+    var entry = scope && scope.classList.contains("review-entry") && document.getElementById(scope.id);
+    var focused = document.activeElement;
+    if (!entry || (focused && focused !== document.body && !scope.contains(focused))) return;
+    var next = entry.querySelector(".review-entry__actions") ? entry : waitingEntry(entry);
+    focusOn(next ? next.querySelector(".review-entry__title") : document.getElementById("review-waiting"));
+  });
+
   // A jump to a folded stage (the jump list, the skip link) unfolds it first.
   document.addEventListener("click", function (event) {
     var link = event.target.closest && event.target.closest('a[href^="#stage-"]');

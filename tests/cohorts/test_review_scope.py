@@ -3,6 +3,8 @@ active project or certification of a cohort student, on a roadmap the mentor may
 see. Anything else is a 404 (not in the queue) or a 409 (reviewed or withdrawn
 meanwhile), and nothing changes."""
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -174,3 +176,53 @@ def test_a_review_another_mentor_made_first_keeps_the_typed_comment(
     )
     assert response.status_code == 409
     assert ">Needs tests</textarea>" in response.text
+
+
+def test_evidence_opens_in_a_new_tab_and_says_so(client, cohort, mentor, project_evidence):
+    client.force_login(mentor)
+    text = queue_text(client, cohort)
+    link = re.search(
+        r'<a href="https://github.com/a/b"[^>]*>[^<]*</a>([^<]*<span[^>]*>[^<]*)', text
+    )
+    assert link
+    assert 'target="_blank"' in link.group(0)
+    assert 'rel="noopener noreferrer' in link.group(0)
+    assert "(opens in a new tab)" in link.group(1)
+
+
+def waiting_evidence(cohort, roadmap, size):
+    """``size`` more cohort students with evidence waiting on the project."""
+    project = Item.objects.of_roadmap(roadmap).get(kind="project")
+    students = [UserFactory(name=f"Student {n}") for n in range(size)]
+    Membership.objects.bulk_create(Membership(cohort=cohort, student=s) for s in students)
+    return [evidence_on(student, project) for student in students]
+
+
+@pytest.mark.parametrize("size", [2, 60])
+def test_the_queue_page_runs_the_same_queries_for_2_and_60_entries(
+    client, cohort, roadmap, mentor, django_assert_num_queries, size
+):
+    waiting_evidence(cohort, roadmap, size)
+    client.force_login(mentor)
+    # session, user, cohort, the page of entries (with students and items), their count,
+    # whether the roadmap is visible
+    with django_assert_num_queries(6):
+        response = client.get(reverse("cohorts:review_queue", args=[cohort.pk]))
+    assert response.text.count('class="review-entry"') == min(size, 50)
+
+
+@pytest.mark.parametrize("size", [2, 60])
+@pytest.mark.parametrize("headers", [{}, HTMX], ids=["plain", "htmx"])
+def test_a_review_runs_the_same_queries_for_2_and_60_entries(
+    client, cohort, roadmap, mentor, django_assert_num_queries, size, headers
+):
+    first, *_ = waiting_evidence(cohort, roadmap, size)
+    client.force_login(mentor)
+    # session, user, cohort, the entry; in one transaction (savepoint, release): the entry
+    # locked with its student and item, its update, the log; then the count (htmx) or
+    # nothing (plain: a redirect)
+    with django_assert_num_queries(10 if headers else 9):
+        response = client.post(review_url(cohort, first), {"decision": "verify"}, headers=headers)
+    assert response.status_code == (200 if headers else 302)
+    first.refresh_from_db()
+    assert first.verified_by == mentor
