@@ -178,7 +178,7 @@ def cohort_pace(
 
 def cohort_overview(cohort: Cohort, *, today: date, now: datetime) -> CohortOverview:
     """Every student of ``cohort`` with their figures, pace, last activity and evidence
-    waiting, in 6 queries whatever the cohort's size. ``today`` sets the study points
+    waiting, in 5 queries whatever the cohort's size. ``today`` sets the study points
     (pace), ``now`` the inactivity cut-off."""
     roadmap = cohort.roadmap
     memberships = list(cohort.memberships.select_related("student"))
