@@ -4,20 +4,14 @@ students' own pages use, in a fixed number of queries however large the cohort."
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import cached_property
 from typing import NamedTuple
 
 from django.conf import settings
 from django.db.models import Count, Max
 
 from accounts.models import User
-from roadmap.figures import (
-    ItemTable,
-    RoadmapProgress,
-    Tally,
-    due_term,
-    fraction_done,
-    study_point,
-)
+from roadmap.figures import ItemTable, RoadmapProgress, Tally, fraction_done
 from roadmap.models import Item, Milestone, Progress, ProgressEvent, Stage, Status
 
 from .models import Cohort
@@ -49,6 +43,54 @@ class StudentRow:
     def pace_label(self) -> str:
         return PACE_LABELS[self.pace]
 
+    @property
+    def term(self) -> int | None:
+        """The student's term of study today (0..8), None without a batch."""
+        return self.summary.pace.point.term if self.summary.pace else None
+
+    @cached_property
+    def owed(self) -> frozenset[int]:
+        """Ids of the required items due by the student's term and not fully done
+        (skipped ones included): their pace's ``behind``, empty without a batch."""
+        return (
+            frozenset(item.pk for item in self.summary.pace.behind)
+            if self.summary.pace
+            else frozenset()
+        )
+
+
+@dataclass(frozen=True)
+class StuckItem:
+    item: Item
+    students: Tally  # over the students the item is due for; complete = those who did it
+    not_done: list[User]  # those it is due for who have not done it, in the cohort's order
+
+
+# The grid's shades, lightest to darkest: none done, four equal quarters, all done.
+SHADES = ["0 %", "1–24 %", "25–49 %", "50–74 %", "75–99 %", "100 %"]
+
+
+def shade(percent: int) -> int:
+    """The grid's shade (an index of SHADES) for a whole percent 0..100."""
+    if percent <= 0:
+        return 0
+    if percent >= 100:
+        return len(SHADES) - 1
+    return 1 + percent // 25
+
+
+@dataclass(frozen=True)
+class GridCell:
+    """One student's figure for one milestone, as the grid shows it."""
+
+    milestone: Milestone
+    tally: Tally | None  # None or empty: the milestone has optional items only
+    due: bool  # some required item of it is due by the student's term (True without a batch)
+
+    @property
+    def shade(self) -> int:
+        return shade(self.tally.percent) if self.tally else 0
+
 
 @dataclass
 class CohortOverview:
@@ -59,43 +101,61 @@ class CohortOverview:
     rows: list[StudentRow]
     progress_by_student: dict[int, dict[int, "ProgressState"]]
 
-    def stuck_items(self, today: date, limit: int = 8) -> list["StuckItem"]:
-        """Required items already due for most of the cohort, least completed first.
+    def stuck_items(self, limit: int = 8) -> list[StuckItem]:
+        """Required items already due for most of the cohort and not done by all of them,
+        least completed first (then soonest due); at most ``limit``.
 
-        Each comes with a Tally over the students it is due for (``total``): ``complete``
-        students finished it, ``done`` adds the counted share of the others, so its
-        percent is the one the percent partial prints, rounded down like every other."""
-        terms = {
-            row.student.pk: study_point(row.student.batch, today).term
-            for row in self.rows
-            if row.student.batch
-        }
-        if not terms:
-            return []
+        Each reads its students off their pace (``StudentRow.owed``): its Tally is over
+        the students it is due for (``total``), ``complete`` of them finished it, ``done``
+        adds the counted share of the others, so its percent is the one the percent
+        partial prints, rounded down like every other."""
         stuck = []
         for item in self.items:
             if item.optional:
                 continue
-            due_for = [pk for pk, term in terms.items() if due_term(item) <= term]
+            due_for = [
+                row for row in self.rows if row.term is not None and item.due_term <= row.term
+            ]
             if len(due_for) * 2 <= len(self.rows):
                 continue
-            fractions = [
-                fraction_done(item, self.progress_by_student[pk].get(item.pk)) for pk in due_for
-            ]
-            students = Tally(
-                done=sum(fractions),
-                complete=len([f for f in fractions if f >= 1.0]),
-                total=len(due_for),
+            not_done = [row for row in due_for if item.pk in row.owed]
+            if not not_done:
+                continue
+            complete = len(due_for) - len(not_done)
+            part_done = sum(
+                fraction_done(item, self.progress_by_student[row.student.pk].get(item.pk))
+                for row in not_done
             )
-            if students.complete < students.total:
-                stuck.append(StuckItem(item, students))
-        stuck.sort(key=lambda entry: (entry.students.percent, due_term(entry.item)))
+            students = Tally(done=complete + part_done, complete=complete, total=len(due_for))
+            stuck.append(StuckItem(item, students, [row.student for row in not_done]))
+        stuck.sort(key=lambda entry: (entry.students.percent, entry.item.due_term))
         return stuck[:limit]
 
+    def not_done(self, item: Item) -> list[StudentRow]:
+        """Rows of the students ``item`` is due for who have not done it."""
+        return [row for row in self.rows if item.pk in row.owed]
 
-class StuckItem(NamedTuple):
-    item: Item
-    students: Tally  # over the students the item is due for
+    def grid(self, rows: list[StudentRow]) -> list[tuple[StudentRow, list[GridCell]]]:
+        """Each of ``rows`` with one GridCell per milestone, in the overview's order."""
+        first_due: dict[int, int] = {}  # milestone id: the earliest due term of its required items
+        for item in self.items:
+            if not item.optional:
+                earliest = first_due.get(item.milestone_id, item.due_term)
+                first_due[item.milestone_id] = min(earliest, item.due_term)
+        return [
+            (
+                row,
+                [
+                    GridCell(
+                        milestone=milestone,
+                        tally=row.summary.by_milestone.get(milestone.pk),
+                        due=row.term is None or first_due.get(milestone.pk, 0) <= row.term,
+                    )
+                    for milestone in self.milestones
+                ],
+            )
+            for row in rows
+        ]
 
 
 def cohort_pace(
@@ -117,22 +177,15 @@ def cohort_pace(
 
 
 def cohort_overview(cohort: Cohort, *, today: date, now: datetime) -> CohortOverview:
+    """Every student of ``cohort`` with their figures, pace, last activity and evidence
+    waiting, in 5 queries whatever the cohort's size. ``today`` sets the study points
+    (pace), ``now`` the inactivity cut-off."""
     roadmap = cohort.roadmap
     memberships = list(cohort.memberships.select_related("student"))
     table = ItemTable(Item.objects.of_roadmap(roadmap).outline(skills=False))
-    items = table.items
-    # Plain tuples, not model instances: a 500-student cohort has tens of thousands.
-    # The active items' ids stand for "this roadmap, not archived" without three joins;
-    # rows that count for nothing (not started, no count) are left in the database.
-    of_cohort = Progress.objects.filter(
-        student__memberships__cohort=cohort, item__in=[item.pk for item in items]
-    )
-    progress_by_student: dict[int, dict[int, ProgressState]] = defaultdict(dict)
-    progress_rows = of_cohort.exclude(status=Status.NOT_STARTED, count=0).values_list(
-        "student_id", "item_id", "status", "count"
-    )
-    for student_id, item_id, status, count in progress_rows:
-        progress_by_student[student_id][item_id] = ProgressState(status, count)
+    # The active items' ids stand for "this roadmap, not archived" without three joins.
+    of_cohort = Progress.objects.filter(student__memberships__cohort=cohort, item__in=table.pks)
+    progress_by_student = _progress_by_student(of_cohort)
     pending = dict(
         of_cohort.awaiting_review()
         .values("student")
@@ -149,7 +202,6 @@ def cohort_overview(cohort: Cohort, *, today: date, now: datetime) -> CohortOver
         .values_list("student", "last")
         .order_by()
     )
-    stages = table.stages
     rows = []
     for membership in memberships:
         student = membership.student
@@ -163,17 +215,31 @@ def cohort_overview(cohort: Cohort, *, today: date, now: datetime) -> CohortOver
                 last_activity=last,
                 pending_reviews=pending.get(student.pk, 0),
                 pace=cohort_pace(summary, last, now, joined_at=membership.joined_at),
-                stage_tallies=[summary.by_stage.get(stage.pk) for stage in stages],
+                stage_tallies=[summary.by_stage.get(stage.pk) for stage in table.stages],
             )
         )
     return CohortOverview(
         cohort=cohort,
-        stages=stages,
+        stages=table.stages,
         milestones=table.milestones,
-        items=items,
+        items=table.items,
         rows=rows,
         progress_by_student=progress_by_student,
     )
+
+
+def _progress_by_student(of_cohort) -> dict[int, dict[int, ProgressState]]:
+    """{student id: {item id: ProgressState}} of the rows that count for something.
+
+    Plain tuples, not model instances: a 500-student cohort has tens of thousands of
+    rows; those that count for nothing (not started, no count) stay in the database."""
+    progress_by_student: dict[int, dict[int, ProgressState]] = defaultdict(dict)
+    rows = of_cohort.exclude(status=Status.NOT_STARTED, count=0).values_list(
+        "student_id", "item_id", "status", "count"
+    )
+    for student_id, item_id, status, count in rows:
+        progress_by_student[student_id][item_id] = ProgressState(status, count)
+    return progress_by_student
 
 
 SORT_KEYS = {

@@ -2,6 +2,8 @@
 every student or progress row through that cohort, so a missing check is a 404."""
 
 import csv
+import posixpath
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -10,6 +12,7 @@ from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import slugify
 from django.views.decorators.http import require_POST
 
 from config.http import problem
@@ -26,7 +29,7 @@ from roadmap.services import (
 from . import services
 from .forms import CohortActiveForm, CohortForm, ReviewForm
 from .models import Cohort, Membership
-from .overview import PACE_LABELS, cohort_overview, filter_rows, sort_rows
+from .overview import PACE_LABELS, SHADES, cohort_overview, filter_rows, sort_rows
 from .services import CohortRefused
 
 REVIEW_PAGE = 50
@@ -104,9 +107,12 @@ def cohort_dashboard(request, pk):
     pace = request.GET.get("pace", "")
     pace = pace if pace in PACE_LABELS else ""
     query = request.GET.get("q", "")[:100]
-    rows = filter_rows(overview.rows, pace=pace, query=query)
+    not_done = _item_of(overview, request.GET.get("not_done", ""))
+    rows = overview.not_done(not_done) if not_done else overview.rows
+    rows = filter_rows(rows, pace=pace, query=query)
     rows, sort = sort_rows(rows, request.GET.get("sort", "name"))
     page = Paginator(rows, STUDENTS_PAGE).get_page(request.GET.get("page"))
+    filters = {"pace": pace, "q": query} | ({"not_done": not_done.pk} if not_done else {})
     for stage in overview.stages:
         stage.sort_key = f"stage-{stage.pk}"
     return render(
@@ -120,6 +126,8 @@ def cohort_dashboard(request, pk):
             "sort": sort,
             "pace": pace,
             "query": query,
+            "not_done": not_done,
+            "filters": urlencode(filters),
             "pace_labels": PACE_LABELS,
             "pace_counts": [
                 (key, label, sum(row.pace == key for row in overview.rows))
@@ -131,13 +139,25 @@ def cohort_dashboard(request, pk):
     )
 
 
+def _item_of(overview, value):
+    """The overview's active item whose id is ``value``, else None (any other text)."""
+    items = {str(item.pk): item for item in overview.items}
+    return items.get(value.strip())
+
+
 @login_required
 def cohort_grid(request, pk):
     cohort = _cohort(request, pk)
     overview = _overview(cohort)
     rows, _ = sort_rows(overview.rows, "name")
+    page = Paginator(rows, STUDENTS_PAGE).get_page(request.GET.get("page"))
     grid = [
-        (row, [row.summary.by_milestone.get(m.pk) for m in overview.milestones]) for row in rows
+        (
+            row,
+            _relative_url(reverse("cohorts:student", args=[cohort.pk, row.student.pk]), request),
+            cells,
+        )
+        for row, cells in overview.grid(page.object_list)
     ]
     return render(
         request,
@@ -146,9 +166,17 @@ def cohort_grid(request, pk):
             "cohort": cohort,
             "overview": overview,
             "grid": grid,
-            "stuck": overview.stuck_items(timezone.localdate()),
+            "page": page,
+            "shades": SHADES,
+            "stuck": overview.stuck_items(),
         },
     )
+
+
+def _relative_url(url, request):
+    """``url`` relative to the page's own ("../students/7/" from /cohorts/3/grid/): the
+    grid repeats it in each of a hundred rows of cells, so every byte counts."""
+    return posixpath.relpath(url, request.path) + "/"
 
 
 @login_required
@@ -156,7 +184,8 @@ def cohort_export(request, pk):
     cohort = _cohort(request, pk)
     overview = _overview(cohort)
     rows, _ = sort_rows(overview.rows, "name")
-    response = csv_response(f"cohort-{cohort.pk}-{timezone.localdate():%Y-%m-%d}.csv")
+    name = slugify(cohort.name, allow_unicode=True) or f"cohort-{cohort.pk}"
+    response = csv_response(f"{name}-{timezone.localdate():%Y-%m-%d}.csv")
     writer = csv.writer(response)
     writer.writerow(
         ["name", "email", "batch", "joined", "overall %"]

@@ -6,6 +6,7 @@ import json
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpResponse
 from django.utils import timezone
+from django.utils.http import content_disposition_header
 
 from .models import Enrollment, Progress, ProgressEvent
 
@@ -39,9 +40,10 @@ PROGRESS_COLUMNS = [
 
 
 def csv_response(filename: str) -> HttpResponse:
-    """An empty CSV download; write rows to it with csv.writer and csv_safe()."""
+    """An empty CSV download named ``filename`` (any Unicode: RFC 6266's ``filename*``
+    carries what ASCII cannot); write rows to it with csv.writer and csv_safe()."""
     response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Content-Disposition"] = content_disposition_header(True, filename)
     response.write("\ufeff")  # so spreadsheet programs read UTF-8
     return response
 
