@@ -123,7 +123,7 @@ def test_grid_cells_carry_the_same_percent_and_the_legend_says_how_it_counts(
     client.force_login(mentor)
     text = client.get(reverse("cohorts:grid", args=[cohort.pk])).text
     rows = re.findall(
-        r'class="grid__student"><a [^>]+>([^<]+)</a></th><td class="s\d"><a [^>]+>(\d+)</a>',
+        r'class="grid__student"><a [^>]+>([^<]+)</a></th><td class="shade-\d"><a [^>]+>(\d+)</a>',
         text,
     )
     assert rows == [("Asha Verma", "41"), ("Ravi Kumar", "33")]

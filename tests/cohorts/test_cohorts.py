@@ -338,7 +338,7 @@ def test_grid_shows_a_number_in_every_cell_and_the_stuck_items(client, cohort, s
         progress_set(student=other, item=item, status=Status.DONE)
     client.force_login(mentor)
     text = client.get(reverse("cohorts:grid", args=[cohort.pk])).text
-    cells = re.findall(r'<td class="s(\d)"><a href="[^"]+">(\d+)</a>', text)
+    cells = re.findall(r'<td class="shade-(\d)"><a href="[^"]+">(\d+)</a>', text)
     assert len(cells) == 2 * 4  # every cell carries its number
     assert {(shade, number) for shade, number in cells} == {("3", "66"), ("5", "100")}
     stuck = text.split('id="stuck-heading"')[1]

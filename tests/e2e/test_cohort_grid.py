@@ -118,9 +118,9 @@ def test_a_cell_opens_the_student_at_that_milestone(phone, world):
     row = phone.locator("tr", has=phone.locator("th", has_text="Asha Verma"))
     cell = row.locator("td").first
     assert cell.inner_text() == "100"  # all of "Programming"
-    assert cell.get_attribute("class") == "s5"
+    assert cell.get_attribute("class") == "shade-5"
     other = phone.locator("tr", has=phone.locator("th", has_text="Ravi Kumar")).locator("td").first
-    assert (other.inner_text(), other.get_attribute("class")) == ("80", "s4")
+    assert (other.inner_text(), other.get_attribute("class")) == ("80", "shade-4")
     cell.locator("a").click()
     phone.wait_for_url(f"**/students/{asha.pk}/#milestone-{milestone.pk}-meter")
     meter = phone.locator(f"#milestone-{milestone.pk}-meter")
