@@ -14,7 +14,6 @@ from roadmap.figures import (
     ItemTable,
     RoadmapProgress,
     Tally,
-    due_term,
     fraction_done,
     study_point,
 )
@@ -76,7 +75,7 @@ class CohortOverview:
         for item in self.items:
             if item.optional:
                 continue
-            due_for = [pk for pk, term in terms.items() if due_term(item) <= term]
+            due_for = [pk for pk, term in terms.items() if item.due_term <= term]
             if len(due_for) * 2 <= len(self.rows):
                 continue
             fractions = [
@@ -89,7 +88,7 @@ class CohortOverview:
             )
             if students.complete < students.total:
                 stuck.append(StuckItem(item, students))
-        stuck.sort(key=lambda entry: (entry.students.percent, due_term(entry.item)))
+        stuck.sort(key=lambda entry: (entry.students.percent, entry.item.due_term))
         return stuck[:limit]
 
 

@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 from django.urls import reverse
 from django.utils import timezone
 
-from .figures import RoadmapProgress, outline_groups, study_point, summarize
+from .figures import ItemTable, RoadmapProgress, outline_groups, study_point
 from .models import Item, Kind, Progress, Status
 
 # The filters, in the order the page offers them. "now": due by the student's current
@@ -117,7 +117,7 @@ def load_checklist(student, roadmap, *, readonly=False) -> Checklist:
     progress = Progress.objects.for_student(student).of_roadmap(roadmap)
     progress_by_item = (progress.defer("note") if readonly else progress).by_item()
     today = timezone.localdate()
-    summary = summarize(items, progress_by_item, batch=student.batch, today=today)
+    summary = ItemTable(items).summarize(progress_by_item, batch=student.batch, today=today)
     term = study_point(student.batch, today).term if student.batch else 0
     checklist = Checklist(roadmap, items, summary, progress_by_item, term=term)
     checklist.attention = sum(needs_attention(p) for p in progress_by_item.values())

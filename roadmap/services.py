@@ -25,10 +25,9 @@ class ProgressRefused(Exception):
 
     status_code = 409
 
-    def __init__(self, message: str, progress: Progress | None = None):
-        super().__init__(message)
-        self.message = message
-        self.progress = progress
+    @property
+    def message(self) -> str:
+        return self.args[0]
 
 
 class StaleProgress(ProgressRefused):
@@ -99,8 +98,7 @@ def progress_set(
         if version is not None and version != progress.version:
             raise StaleProgress(
                 "This item was changed elsewhere (another tab or device) since this page "
-                "was loaded. It now shows the latest state; make your change again.",
-                progress,
+                "was loaded. It now shows the latest state; make your change again."
             )
 
         now = timezone.now()

@@ -10,7 +10,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
-from django_htmx.http import HttpResponseClientRedirect
 
 from config.http import problem, safe_page
 
@@ -57,10 +56,7 @@ def follow(request, slug):
     roadmap = get_object_or_404(Roadmap.objects.visible_to(request.user), slug=slug)
     follow_roadmap(request.user, roadmap)
     messages.success(request, f"You now follow {roadmap.title}. Here is your checklist.")
-    url = reverse("roadmap:checklist", args=[roadmap.slug])
-    if request.htmx:
-        return HttpResponseClientRedirect(url)
-    return redirect(url)
+    return redirect("roadmap:checklist", roadmap.slug)
 
 
 @login_required

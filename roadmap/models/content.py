@@ -13,7 +13,6 @@ from urllib.parse import urlsplit
 
 from django.db import models
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q
-from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils.functional import cached_property
 
@@ -342,13 +341,6 @@ class ItemQuerySet(models.QuerySet):
             "milestone_id",
             "order",
             "pk",
-        )
-
-    def with_due_term(self):
-        """Annotate ``due_term`` (1..8): the due point, or the end of the item's stage."""
-        return self.annotate(
-            due_term=(Coalesce("due_year", "milestone__stage__year_end") - 1) * SEMESTERS_PER_YEAR
-            + Coalesce("due_semester", SEMESTERS_PER_YEAR)
         )
 
 

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from cohorts.models import Cohort, Membership
-from roadmap.figures import due_term, study_point
+from roadmap.figures import academic_year_start, study_point
 from roadmap.models import Item, Kind, Progress, ProgressEvent, Status
 from roadmap.services import follow_default_roadmap, progress_set
 
@@ -28,13 +28,6 @@ CLASSMATES = [
     ("Meghna Das", 0, 0.5, 9),
     ("Farhan Sheikh", 2, 0.2, 60),
 ]
-
-
-def academic_year_start(today: date) -> int:
-    """The calendar year in which the current academic year began."""
-    if today.month >= settings.WAYPOINT_ACADEMIC_YEAR_START_MONTH:
-        return today.year
-    return today.year - 1
 
 
 def demo_accounts(today: date) -> list[dict]:
@@ -141,7 +134,7 @@ def seed_progress(student, *, diligence: float, quiet_days: int, seed: str) -> N
     point = study_point(student.batch, timezone.localdate())
     items = Item.objects.active().of_roadmap(enrollment.roadmap).select_related("milestone__stage")
     for item in items:
-        due = due_term(item) <= point.term
+        due = item.due_term <= point.term
         if item.target_count:
             share = diligence if due else diligence / 3
             if share and point.started:
