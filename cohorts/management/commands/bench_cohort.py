@@ -15,7 +15,15 @@ from django.utils import timezone
 from accounts.models import User
 from cohorts.models import Cohort, Membership
 from roadmap.figures import academic_year_start, study_point
-from roadmap.models import Enrollment, Item, Progress, ProgressEvent, Roadmap, Status
+from roadmap.models import (
+    REVIEWED_KINDS,
+    Enrollment,
+    Item,
+    Progress,
+    ProgressEvent,
+    Roadmap,
+    Status,
+)
 
 
 class Rollback(Exception):
@@ -128,9 +136,7 @@ def build_cohort(roadmap, size, rng, *, prefix="bench", full=False):
                 continue
             evidence = (
                 f"https://github.com/bench-{student.pk}/{item.slug}"
-                if item.kind in ("project", "certification")
-                and status == Status.DONE
-                and rng.random() < 0.5
+                if item.kind in REVIEWED_KINDS and status == Status.DONE and rng.random() < 0.5
                 else ""
             )
             progress.append(

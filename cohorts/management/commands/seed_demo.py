@@ -8,7 +8,7 @@ from django.utils import timezone
 from accounts.models import User
 from cohorts.models import Cohort, Membership
 from roadmap.figures import academic_year_start, study_point
-from roadmap.models import Item, Kind, Progress, ProgressEvent, Status
+from roadmap.models import REVIEWED_KINDS, Item, Progress, ProgressEvent, Status
 from roadmap.services import follow_default_roadmap, progress_set
 
 DEMO_PASSWORD = "waypoint-demo-2026"
@@ -141,7 +141,7 @@ def seed_progress(student, *, diligence: float, quiet_days: int, seed: str) -> N
                 progress_set(student=student, item=item, count=int(item.target_count * share))
         elif due and rng.random() < diligence:
             progress_set(student=student, item=item, status=Status.DONE)
-            if item.kind in (Kind.PROJECT, Kind.CERTIFICATION) and rng.random() < 0.7:
+            if item.kind in REVIEWED_KINDS and rng.random() < 0.7:
                 handle = student.email.split("@")[0]
                 progress_set(
                     student=student,
