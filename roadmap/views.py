@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
-from config.http import problem, safe_page
+from config.http import next_page, problem
 
 from . import activity, exports
 from .checklist import (
@@ -65,7 +65,7 @@ def welcome(request):
     default roadmap (PRODUCT.md), then goes on to ``next`` or their start page. Following
     twice changes nothing, so opening this again is harmless."""
     follow_default_roadmap(request.user)
-    return redirect(safe_page(request, request.GET.get("next")) or "start")
+    return redirect(next_page(request) or "start")
 
 
 def _followed_roadmap_or_redirect(request, slug, queryset=None):
@@ -110,15 +110,6 @@ def _saved_beside_items(request, context) -> list:
         else:
             row.saved_message = message
     return rest
-
-
-def _safe_next(request, default):
-    """The page the form was on (its ``next`` field, else the page that sent it,
-    without any #fragment), or ``default`` when that is missing or points off the site."""
-    page = safe_page(request, request.POST.get("next")) or safe_page(
-        request, request.headers.get("Referer")
-    )
-    return page.split("#")[0] if page else default
 
 
 def _followed_item(request, pk):
@@ -176,7 +167,9 @@ def item_progress(request, pk):
         status_code = 400
 
     roadmap = item.milestone.stage.roadmap
-    page = _safe_next(request, reverse("roadmap:checklist", args=[roadmap.slug]))
+    # The page the form was on, without its #fragment: the answer adds the item's.
+    checklist_url = reverse("roadmap:checklist", args=[roadmap.slug])
+    page = next_page(request, checklist_url, or_referer=True).split("#")[0]
     if status_code == 200 and not request.htmx:
         status = saved.get_status_display().lower()
         messages.success(request, f"Saved: {item.title}, {status}.", extra_tags=f"item-{item.pk}")
