@@ -188,6 +188,38 @@ def outline_groups(items: Iterable[Item]) -> tuple[list, list]:
     return list(stages.values()), list(milestones.values())
 
 
+def outline_stages(items: Iterable[Item], summary: RoadmapProgress | None = None) -> list:
+    """The stages of ``items`` in roadmap order, as pages lay them out: each stage with
+    ``outline_milestones`` and ``item_count``, each milestone with ``outline_items``
+    (in the order given). With ``summary``, each stage and milestone also gets its
+    ``tally`` (``attach_tallies``). ``items`` as ``Item.objects.outline()`` loads them,
+    or a selection of them in that order."""
+    items = list(items)
+    stages, milestones = outline_groups(items)
+    # By id: each item row carries its own copy of its milestone.
+    by_milestone = {milestone.pk: milestone for milestone in milestones}
+    for milestone in milestones:
+        milestone.outline_items = []
+    for item in items:
+        by_milestone[item.milestone_id].outline_items.append(item)
+    for stage in stages:
+        stage.outline_milestones = [m for m in milestones if m.stage_id == stage.pk]
+        stage.item_count = sum(len(m.outline_items) for m in stage.outline_milestones)
+    if summary is not None:
+        attach_tallies(summary, stages=stages, milestones=milestones)
+    return stages
+
+
+def attach_tallies(summary: RoadmapProgress, *, stages=(), milestones=()) -> None:
+    """Set ``tally`` (a Tally of required items) on each of ``stages`` and
+    ``milestones`` from ``summary``: the one place the figures pages show per stage and
+    milestone come from. One that holds only optional items gets an empty Tally."""
+    for stage in stages:
+        stage.tally = summary.by_stage[stage.pk]
+    for milestone in milestones:
+        milestone.tally = summary.by_milestone[milestone.pk]
+
+
 def outline_skills(items: Iterable[Item]) -> list:
     """The skills the given items teach, in catalogue order (category, then skill).
     ``items`` with ``skills__category`` loaded, as ``Item.objects.outline()`` does."""

@@ -1,5 +1,4 @@
 import uuid
-from itertools import groupby
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -21,7 +20,14 @@ from .checklist import (
     item_update_context,
     prepare_rows,
 )
-from .figures import ItemTable, fraction_done, next_up, skill_coverage
+from .figures import (
+    ItemTable,
+    attach_tallies,
+    fraction_done,
+    next_up,
+    outline_stages,
+    skill_coverage,
+)
 from .forms import CatchUpForm, ProgressForm
 from .models import Enrollment, Item, Kind, Progress, ProgressEvent, Roadmap, Status
 from .services import (
@@ -41,13 +47,11 @@ def home(request):
 
 
 def roadmap_detail(request, slug):
-    roadmap = get_object_or_404(
-        Roadmap.objects.visible_to(request.user).with_counts().with_outline(), slug=slug
-    )
+    roadmap = get_object_or_404(Roadmap.objects.visible_to(request.user).with_counts(), slug=slug)
     following = request.user.is_authenticated and Enrollment.objects.follows(request.user, roadmap)
-    return render(
-        request, "roadmap/roadmap_detail.html", {"roadmap": roadmap, "following": following}
-    )
+    stages = outline_stages(Item.objects.of_roadmap(roadmap).outline())
+    context = {"roadmap": roadmap, "stages": stages, "following": following}
+    return render(request, "roadmap/roadmap_detail.html", context)
 
 
 @login_required
@@ -203,8 +207,7 @@ def dashboard(request, slug):
     table = ItemTable(Item.objects.of_roadmap(roadmap).outline())
     progress_by_item = Progress.objects.for_student(student).of_roadmap(roadmap).by_item()
     summary = table.summarize(progress_by_item, batch=student.batch, today=today)
-    for stage in table.stages:
-        stage.tally = summary.by_stage[stage.pk]
+    attach_tallies(summary, stages=table.stages)
     kinds = [
         (label, summary.by_kind[value]) for value, label in Kind.choices if value in summary.by_kind
     ]
@@ -246,21 +249,6 @@ def export_my_data(request, fmt):
 # -- catch-up: tick everything already done, save once ------------------------------
 
 
-def _catch_up_groups(items, progress_by_item):
-    """[(stage, [(milestone, [item, ...]), ...]), ...] in roadmap order, each item with
-    ``my_progress`` (its Progress row or None). ``items`` in outline order."""
-    stages = []
-    for stage, in_stage in groupby(items, key=lambda item: item.milestone.stage):
-        milestones = []
-        for milestone, in_milestone in groupby(in_stage, key=lambda item: item.milestone):
-            in_milestone = list(in_milestone)
-            for item in in_milestone:
-                item.my_progress = progress_by_item.get(item.pk)
-            milestones.append((milestone, in_milestone))
-        stages.append((stage, milestones))
-    return stages
-
-
 def _saved_catch_up(student, roadmap, batch: str | None):
     """What the catch-up ``batch`` (from ``?saved=``) did, for the page's Undo panel:
     {"batch", "count", "undone"}, or None when it is not this student's catch-up."""
@@ -289,10 +277,11 @@ def _render_catch_up(request, roadmap, *, error=None, ticked=(), status=200):
     summary = table.summarize(progress_by_item, batch=student.batch, today=timezone.localdate())
     pace = summary.pace
     items = [item for item in table.items if pace is None or item.due_term <= pace.point.term]
+    prepare_rows(items, progress_by_item)
     context = {
         "roadmap": roadmap,
         "pace": pace,
-        "stages": _catch_up_groups(items, progress_by_item),
+        "stages": outline_stages(items),
         "item_count": len(items),
         "done_count": len([i for i in items if fraction_done(i, progress_by_item.get(i.pk)) >= 1]),
         "error": error,
