@@ -43,7 +43,7 @@ def test_roadmap_page_shows_every_active_item_with_its_facts(client):
     assert "Practice" in text
     assert "200 problems" in text
     assert "Year 2, semester 2" in text
-    assert "Optional" in text
+    assert "Practice · due year 2, sem 2 · optional" in text  # the checklist's line
     assert item.milestone.title in text and item.milestone.stage.title in text
     assert "Retired item" not in text
 
