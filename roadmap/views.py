@@ -154,47 +154,52 @@ def item_progress(request, pk):
     saved version.
     """
     item = _followed_item(request, pk)
-    form = ProgressForm(request.POST, item=item, host=request.get_host())
-    error, saved = None, None
-    status_code = 200
-    if form.is_valid():
-        try:
-            saved = progress_set(
-                student=request.user,
-                item=item,
-                version=form.cleaned_data["version"],
-                **form.changes(),
-            )
-        except ProgressRefused as refused:
-            error, status_code = refused.message, refused.status_code
-    else:
-        status_code = 400
-
     roadmap = item.milestone.stage.roadmap
-    # The page the form was on, without its #fragment: the answer adds the item's.
     checklist_url = reverse("roadmap:checklist", args=[roadmap.slug])
+    # The page the form was on, without its #fragment: the answer adds the item's.
     page = next_page(request, checklist_url, or_referer=True).split("#")[0]
-    if status_code == 200 and not request.htmx:
+    form = ProgressForm(request.POST, item=item, host=request.get_host())
+    if not form.is_valid():
+        return _progress_answer(request, item, page, form=form, status=400)
+    try:
+        saved = progress_set(
+            student=request.user,
+            item=item,
+            version=form.cleaned_data["version"],
+            **form.changes(),
+        )
+    except ProgressRefused as refused:
+        return _progress_answer(
+            request, item, page, error=refused.message, status=refused.status_code
+        )
+    if not request.htmx:
         status = saved.get_status_display().lower()
         messages.success(request, f"Saved: {item.title}, {status}.", extra_tags=f"item-{item.pk}")
         return redirect(f"{page}#item-{item.pk}")
+    return _progress_answer(request, item, page)
 
+
+def _progress_answer(request, item, page, *, form=None, error=None, status=200):
+    """The item as it now stands, after a change (200) or a refusal (400 with the
+    ``form`` and its errors, 409 with the ``error``): for htmx the item's row and the
+    figures out of band, else the item's own page. A refusal keeps what was typed and
+    the item's detail open."""
+    refused = status != 200
     show, kind = filter_from_url(request.headers.get("HX-Current-URL") or page)
     context = item_update_context(request.user, item, show=show, kind=kind)
     context.update(
         next=page,
         error=error,
-        form=form if form.errors else None,
+        form=form,
         typed={name: request.POST[name] for name in TYPED_FIELDS if name in request.POST}
-        if status_code != 200
+        if refused
         else {},
         # A change made in the item's detail keeps the detail open: to show what was
         # wrong, or to keep the focus on the control that was used.
-        open="open" in request.POST or status_code != 200,
+        open="open" in request.POST or refused,
     )
-    if request.htmx:
-        return render(request, "roadmap/checklist.html#item_update", context, status=status_code)
-    return render(request, "roadmap/item.html", context, status=status_code)
+    template = "roadmap/checklist.html#item_update" if request.htmx else "roadmap/item.html"
+    return render(request, template, context, status=status)
 
 
 @login_required

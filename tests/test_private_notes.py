@@ -98,6 +98,31 @@ def test_an_error_report_hides_the_note(client, progress, monkeypatch, caplog, s
     assert Progress.objects.get().note == NOTE
 
 
+def test_an_error_while_saving_a_note_leaves_it_out_of_the_report(
+    client, progress, monkeypatch, caplog
+):
+    """A fault deep in the write, once the change is worked out: no frame of the
+    traceback shows the note (progress_set and its log entries hold it in ``wanted``)."""
+
+    def fail(*args, **kwargs):
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(Progress, "save", fail)  # inject a fault
+    client.force_login(progress.student)
+    client.raise_request_exception = False
+    with caplog.at_level(logging.ERROR, logger="django.request"):
+        response = client.post(
+            reverse("roadmap:item_progress", args=[progress.item.pk]),
+            {"note": "typed secret words", "version": str(progress.version)},
+        )
+    assert response.status_code == 500
+    record = next(r for r in caplog.records if r.name == "django.request")
+    # The HTML report, which lists every frame's local variables.
+    report = ExceptionReporter(record.request, *record.exc_info).get_traceback_html()
+    assert "progress_set" in report
+    assert "typed secret words" not in report
+
+
 def _mentor_of(student, roadmap):
     mentor = UserFactory(is_mentor=True)
     cohort = Cohort.objects.create(name="Club", roadmap=roadmap)
