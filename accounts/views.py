@@ -9,7 +9,7 @@ from django.db import IntegrityError, transaction
 from django.shortcuts import redirect, render, resolve_url
 from django.views.decorators.debug import sensitive_post_parameters
 
-from config.http import safe_page
+from config.http import next_page
 
 from . import throttle
 from .forms import (
@@ -41,17 +41,12 @@ class ResetConfirmView(BadInputIs400, auth_views.PasswordResetConfirmView):
     pass
 
 
-def _safe_next(request) -> str:
-    """The page to go to after signing up (``next``), or "" when it points off the site."""
-    return safe_page(request, request.POST.get("next") or request.GET.get("next")) or ""
-
-
 def _after_sign_up(request) -> str:
     """``WAYPOINT_AFTER_SIGN_UP_URL`` (the roadmap app follows the default roadmap there),
     carrying ``next`` on to it."""
     url = resolve_url(settings.WAYPOINT_AFTER_SIGN_UP_URL)
-    next_page = _safe_next(request)
-    return f"{url}?{urlencode({'next': next_page})}" if next_page else url
+    page = next_page(request)
+    return f"{url}?{urlencode({'next': page})}" if page else url
 
 
 @sensitive_post_parameters("password1", "password2")
@@ -74,9 +69,9 @@ def signup(request):
                 messages.success(request, f"Welcome to Waypoint, {user.get_short_name()}!")
                 return redirect(_after_sign_up(request))
         return render(
-            request, "accounts/signup.html", {"form": form, "next": _safe_next(request)}, status=400
+            request, "accounts/signup.html", {"form": form, "next": next_page(request)}, status=400
         )
-    return render(request, "accounts/signup.html", {"form": form, "next": _safe_next(request)})
+    return render(request, "accounts/signup.html", {"form": form, "next": next_page(request)})
 
 
 @login_required

@@ -213,8 +213,7 @@ def cohort_student(request, pk, student_pk):
     """One student's checklist and figures, read-only and without private notes."""
     cohort = _cohort(request, pk)
     student = get_object_or_404(cohort.students, pk=student_pk)
-    roadmap = Roadmap.objects.with_outline().get(pk=cohort.roadmap_id)
-    context = checklist_context(student, roadmap, readonly=True)
+    context = checklist_context(student, cohort.roadmap, readonly=True)
     context.update(cohort=cohort, student=student)
     return render(request, "cohorts/student.html", context)
 

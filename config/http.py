@@ -84,6 +84,17 @@ def moved(new_prefix: str):
     return view
 
 
+def next_page(request, default: str = "", *, or_referer: bool = False) -> str:
+    """The page a request asks to go on to: its ``next`` (form field, else query),
+    else, with ``or_referer``, the page that sent it; each only when it is on this
+    site (``safe_page``). ``default`` when none is."""
+    return (
+        safe_page(request, request.POST.get("next") or request.GET.get("next"))
+        or (or_referer and safe_page(request, request.headers.get("Referer")))
+        or default
+    )
+
+
 def page_to_return_to(request) -> str:
     """Where a person should land after signing in again, when the request that found
     them signed out was not a page they can open: htmx's current page (at the element
@@ -96,11 +107,7 @@ def page_to_return_to(request) -> str:
             page = f"{page.split('#')[0]}#{target}"
         if page:
             return page
-    return (
-        safe_page(request, request.POST.get("next"))
-        or safe_page(request, request.headers.get("Referer"))
-        or resolve_url(settings.LOGIN_REDIRECT_URL)
-    )
+    return next_page(request, resolve_url(settings.LOGIN_REDIRECT_URL), or_referer=True)
 
 
 class PrivatePagesMiddleware:

@@ -7,13 +7,13 @@ item's description, skills, count stepper, note and evidence are its *detail*, l
 when opened (``roadmap:item``), so a first visit stays small on a phone.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
 
 from django.urls import reverse
 from django.utils import timezone
 
-from .figures import RoadmapProgress, outline_groups, study_point, summarize
+from .figures import ItemTable, RoadmapProgress, attach_tallies, outline_stages, study_point
 from .models import Item, Kind, Progress, Status
 
 # The filters, in the order the page offers them. "now": due by the student's current
@@ -87,19 +87,16 @@ def filter_from_url(url: str | None) -> tuple[str, str]:
 
 @dataclass
 class Checklist:
-    """One student's checklist of one roadmap: ``stages`` (each with ``tally``,
-    ``outline_milestones``, ``shown`` and ``open``; each milestone with ``tally`` and
-    ``shown_items``; each item with ``my_progress``)."""
+    """One student's checklist of one roadmap, as loaded: the active ``items`` in
+    roadmap order, the student's ``progress_by_item``, every figure (``summary``), their
+    semester ``term`` (1..8, 0 before the first) and how many items need ``attention``."""
 
     roadmap: object
     items: list[Item]
-    summary: RoadmapProgress
     progress_by_item: dict
-    stages: list = field(default_factory=list)
-    term: int = 0
-    shown: int = 0
-    attention: int = 0
-    current_stage: object = None
+    summary: RoadmapProgress
+    term: int
+    attention: int
 
     def count_shown(self, *, show: str, kind: str) -> int:
         get = self.progress_by_item.get
@@ -109,62 +106,64 @@ class Checklist:
 
 
 def load_checklist(student, roadmap, *, readonly=False) -> Checklist:
-    """The roadmap's active items, the student's progress and every figure, in three
-    queries (items with stage and milestone, progress; skills too for a mentor's
-    read-only view, which shows every detail at once). ``readonly`` leaves the
-    private notes out: not even loaded."""
+    """The roadmap's active items, the student's progress and every figure, in two
+    queries (items with stage and milestone, progress), three for a mentor's read-only
+    view, which shows every item's skills at once. ``readonly`` leaves the private
+    notes out: the column is not even selected."""
     items = list(Item.objects.of_roadmap(roadmap).outline(skills=readonly))
     progress = Progress.objects.for_student(student).of_roadmap(roadmap)
     progress_by_item = (progress.defer("note") if readonly else progress).by_item()
     today = timezone.localdate()
-    summary = summarize(items, progress_by_item, batch=student.batch, today=today)
-    term = study_point(student.batch, today).term if student.batch else 0
-    checklist = Checklist(roadmap, items, summary, progress_by_item, term=term)
-    checklist.attention = sum(needs_attention(p) for p in progress_by_item.values())
-    return checklist
+    return Checklist(
+        roadmap=roadmap,
+        items=items,
+        progress_by_item=progress_by_item,
+        summary=ItemTable(items).summarize(progress_by_item, batch=student.batch, today=today),
+        term=study_point(student.batch, today).term if student.batch else 0,
+        attention=sum(needs_attention(p) for p in progress_by_item.values()),
+    )
+
+
+def current_stage(stages: list, summary: RoadmapProgress):
+    """The stage of the student's year of study (the last one once past them all), or
+    None when their batch is not set or their first year has not started."""
+    if not (summary.pace and summary.pace.point.started and stages):
+        return None
+    year = summary.pace.point.year
+    return next((s for s in stages if s.year_start <= year <= s.year_end), stages[-1])
 
 
 def checklist_context(student, roadmap, *, show="all", kind="", readonly=False) -> dict:
-    """Everything the checklist page shows: the outline grouped by stage and
-    milestone, filtered by ``show`` and ``kind``, with the student's current stage
-    open (every stage with items shown, when filtered)."""
+    """Everything the checklist page shows: the outline by stage and milestone, each
+    milestone's ``shown_items`` filtered by ``show`` and ``kind``, each stage ``open``
+    when it is the student's current one (every stage with items shown, when filtered;
+    every stage for a mentor's read-only view)."""
     checklist = load_checklist(student, roadmap, readonly=readonly)
-    stages, milestones = outline_groups(checklist.items)
-    by_milestone = {milestone.pk: [] for milestone in milestones}
     prepare_rows(checklist.items, checklist.progress_by_item)
-    for item in checklist.items:
-        if shows(item, item.my_progress, show=show, kind=kind, term=checklist.term):
-            by_milestone[item.milestone_id].append(item)
-    summary = checklist.summary
-    year = summary.pace.point.year if summary.pace else 0
-    current = next(
-        (s for s in stages if s.year_start <= year <= s.year_end), stages[-1] if year else None
-    )
+    stages = outline_stages(checklist.items, checklist.summary)
+    current = current_stage(stages, checklist.summary)
     filtered = show != "all" or bool(kind)
     for stage in stages:
-        stage.tally = summary.by_stage[stage.pk]
-        stage.outline_milestones = [m for m in milestones if m.stage_id == stage.pk]
         for milestone in stage.outline_milestones:
-            milestone.tally = summary.by_milestone[milestone.pk]
-            milestone.shown_items = by_milestone[milestone.pk]
+            milestone.shown_items = [
+                item
+                for item in milestone.outline_items
+                if shows(item, item.my_progress, show=show, kind=kind, term=checklist.term)
+            ]
         stage.shown = sum(len(m.shown_items) for m in stage.outline_milestones)
         stage.open = readonly or (stage.shown and (filtered or stage == current))
-    checklist.stages = stages
     shown_stages = [stage for stage in stages if stage.shown]
-    checklist.current_stage = (
-        current if current in shown_stages else (shown_stages[0] if shown_stages else None)
-    )
-    checklist.shown = sum(stage.shown for stage in stages)
     return {
         "readonly": readonly,
         "roadmap": roadmap,
-        "checklist": checklist,
-        "summary": summary,
+        "summary": checklist.summary,
         "stages": stages,
         "items": checklist.items,
-        "shown": checklist.shown,
+        "shown": sum(stage.shown for stage in stages),
         "attention": checklist.attention,
-        "current_stage": checklist.current_stage,
+        # Where "Skip to your current stage" leads: the current stage if it shows
+        # anything, else the first that does.
+        "current_stage": current if current in shown_stages else next(iter(shown_stages), None),
         "show": show,
         "kind": kind,
         "show_choices": SHOW_CHOICES,
@@ -181,8 +180,7 @@ def item_update_context(student, item: Item, *, show="all", kind="") -> dict:
     shown_item = next((i for i in checklist.items if i.pk == item.pk), item)
     prepare_rows([shown_item], checklist.progress_by_item)
     stage, milestone = shown_item.milestone.stage, shown_item.milestone
-    stage.tally = checklist.summary.by_stage[stage.pk]
-    milestone.tally = checklist.summary.by_milestone[milestone.pk]
+    attach_tallies(checklist.summary, stages=[stage], milestones=[milestone])
     return {
         "roadmap": checklist.roadmap,
         "summary": checklist.summary,

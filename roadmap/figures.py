@@ -61,10 +61,6 @@ class Tally:
         return percent(self.done, self.total)
 
     @property
-    def remaining(self) -> int:
-        return self.total - self.complete
-
-    @property
     def partly_counted(self) -> bool:
         """Counted items part-way to their target add to the percent beyond ``complete``,
         so "11 % · 1 of 15" is right; the words must say so (templates/roadmap/_percent.html)."""
@@ -102,16 +98,19 @@ class StudyPoint:
         return f"Year {self.year}, semester {self.semester}"
 
 
+def academic_year_start(today: date) -> int:
+    """The calendar year in which the academic year holding ``today`` began: this
+    year from ``WAYPOINT_ACADEMIC_YEAR_START_MONTH`` on, last year before it."""
+    if today.month >= settings.WAYPOINT_ACADEMIC_YEAR_START_MONTH:
+        return today.year
+    return today.year - 1
+
+
 def study_point(batch: int, today: date) -> StudyPoint:
-    start_month = settings.WAYPOINT_ACADEMIC_YEAR_START_MONTH
-    academic_year_start = today.year if today.month >= start_month else today.year - 1
-    months_into_year = (today.month - start_month) % 12
+    """Where a student admitted in ``batch`` (a calendar year) is on ``today``."""
+    months_into_year = (today.month - settings.WAYPOINT_ACADEMIC_YEAR_START_MONTH) % 12
     semester = 1 if months_into_year < 12 // SEMESTERS_PER_YEAR else 2
-    return StudyPoint(year=academic_year_start - batch + 1, semester=semester)
-
-
-def due_term(item: Item) -> int:
-    return item.due_term
+    return StudyPoint(year=academic_year_start(today) - batch + 1, semester=semester)
 
 
 @dataclass
@@ -187,6 +186,38 @@ def outline_groups(items: Iterable[Item]) -> tuple[list, list]:
         milestones.setdefault(item.milestone_id, item.milestone)
         stages.setdefault(item.milestone.stage_id, item.milestone.stage)
     return list(stages.values()), list(milestones.values())
+
+
+def outline_stages(items: Iterable[Item], summary: RoadmapProgress | None = None) -> list:
+    """The stages of ``items`` in roadmap order, as pages lay them out: each stage with
+    ``outline_milestones`` and ``item_count``, each milestone with ``outline_items``
+    (in the order given). With ``summary``, each stage and milestone also gets its
+    ``tally`` (``attach_tallies``). ``items`` as ``Item.objects.outline()`` loads them,
+    or a selection of them in that order."""
+    items = list(items)
+    stages, milestones = outline_groups(items)
+    # By id: each item row carries its own copy of its milestone.
+    by_milestone = {milestone.pk: milestone for milestone in milestones}
+    for milestone in milestones:
+        milestone.outline_items = []
+    for item in items:
+        by_milestone[item.milestone_id].outline_items.append(item)
+    for stage in stages:
+        stage.outline_milestones = [m for m in milestones if m.stage_id == stage.pk]
+        stage.item_count = sum(len(m.outline_items) for m in stage.outline_milestones)
+    if summary is not None:
+        attach_tallies(summary, stages=stages, milestones=milestones)
+    return stages
+
+
+def attach_tallies(summary: RoadmapProgress, *, stages=(), milestones=()) -> None:
+    """Set ``tally`` (a Tally of required items) on each of ``stages`` and
+    ``milestones`` from ``summary``: the one place the figures pages show per stage and
+    milestone come from. One that holds only optional items gets an empty Tally."""
+    for stage in stages:
+        stage.tally = summary.by_stage[stage.pk]
+    for milestone in milestones:
+        milestone.tally = summary.by_milestone[milestone.pk]
 
 
 def outline_skills(items: Iterable[Item]) -> list:
@@ -282,20 +313,6 @@ def _tally(fractions: list[float], positions: list[int]) -> Tally:
     )
 
 
-def summarize(
-    items: Iterable[Item],
-    progress_by_item: Mapping[int, Progress],
-    *,
-    batch: int | None,
-    today: date,
-) -> RoadmapProgress:
-    """Every progress figure of one student on one roadmap.
-
-    ``items`` are the roadmap's active items; pace needs the student's batch.
-    """
-    return ItemTable(items).summarize(progress_by_item, batch=batch, today=today)
-
-
 def next_up(items: Iterable[Item], progress_by_item: Mapping[int, Progress], limit=5):
     """The first unfinished required items, soonest due first (skipped ones left out)."""
     open_items = []
@@ -305,7 +322,7 @@ def next_up(items: Iterable[Item], progress_by_item: Mapping[int, Progress], lim
             continue
         if fraction_done(item, progress) < 1.0:
             open_items.append(item)
-    open_items.sort(key=lambda item: (due_term(item), item.milestone.stage.order, item.order))
+    open_items.sort(key=lambda item: (item.due_term, item.milestone.stage.order, item.order))
     return open_items[:limit]
 
 

@@ -26,10 +26,9 @@ class ProgressRefused(Exception):
 
     status_code = 409
 
-    def __init__(self, message: str, progress: Progress | None = None):
-        super().__init__(message)
-        self.message = message
-        self.progress = progress
+    @property
+    def message(self) -> str:
+        return self.args[0]
 
 
 class StaleProgress(ProgressRefused):
@@ -61,7 +60,43 @@ def _status_for_count(item: Item, progress: Progress, count: int, status: str | 
     return current
 
 
-@sensitive_variables("note")
+@sensitive_variables("wanted")
+def _change_events(student, item: Item, progress: Progress, wanted: dict, now) -> list:
+    """The log entries for setting ``wanted`` (field name → new value) on ``progress``,
+    read before the change: one for the status (with the count, for a counted item),
+    else one for the count; one for the note; one for the evidence."""
+    by = {"student": student, "actor": student, "item": item, "created_at": now}
+    events = []
+    if "status" in wanted:
+        count = wanted.get("count", progress.count) if item.target_count else None
+        events.append(
+            ProgressEvent(
+                **by,
+                field=Field.STATUS,
+                from_status=progress.status,
+                to_status=wanted["status"],
+                count=count,
+            )
+        )
+    elif "count" in wanted:
+        events.append(
+            ProgressEvent(
+                **by,
+                field=Field.COUNT,
+                from_status=progress.status,
+                to_status=progress.status,
+                count=wanted["count"],
+            )
+        )
+    if "note" in wanted:
+        events.append(ProgressEvent(**by, field=Field.NOTE))
+    if "evidence_url" in wanted:
+        events.append(ProgressEvent(**by, field=Field.EVIDENCE))
+    return events
+
+
+# ``wanted`` may hold the private note.
+@sensitive_variables("note", "wanted")
 def progress_set(
     *,
     student,
@@ -100,49 +135,21 @@ def progress_set(
         if version is not None and version != progress.version:
             raise StaleProgress(
                 "This item was changed elsewhere (another tab or device) since this page "
-                "was loaded. It now shows the latest state; make your change again.",
-                progress,
+                "was loaded. It now shows the latest state; make your change again."
             )
 
         now = timezone.now()
-        events = []
-        if "status" in wanted:
-            events.append(
-                ProgressEvent(
-                    field=Field.STATUS,
-                    from_status=progress.status,
-                    to_status=wanted["status"],
-                    count=wanted.get("count", progress.count) if item.target_count else None,
-                )
-            )
-        elif "count" in wanted:
-            events.append(
-                ProgressEvent(
-                    field=Field.COUNT,
-                    from_status=progress.status,
-                    to_status=progress.status,
-                    count=wanted["count"],
-                )
-            )
-        if "note" in wanted:
-            events.append(ProgressEvent(field=Field.NOTE))
+        events = _change_events(student, item, progress, wanted, now)
         if "evidence_url" in wanted:
-            events.append(ProgressEvent(field=Field.EVIDENCE))
             # A verification vouches for one piece of evidence, not its replacement.
             progress.evidence_added_at = now if wanted["evidence_url"] else None
             progress.verified_by = None
             progress.verified_at = None
             progress.review_comment = ""
-
-        for name, value in wanted.items():
-            setattr(progress, name, value)
+        for name in wanted:
+            setattr(progress, name, wanted[name])
         progress.version += 1
         progress.save()
-        for event in events:
-            event.student = student
-            event.actor = student
-            event.item = item
-            event.created_at = now
         ProgressEvent.objects.bulk_create(events)
     return progress
 
@@ -176,8 +183,7 @@ def review_evidence(
         )
         if locked is None:
             raise ProgressRefused(
-                "This evidence was already reviewed or withdrawn; the queue shows what is left.",
-                progress,
+                "This evidence was already reviewed or withdrawn; the queue shows what is left."
             )
         progress = locked
         if verified:

@@ -1,5 +1,4 @@
 import uuid
-from itertools import groupby
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -10,9 +9,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
-from django_htmx.http import HttpResponseClientRedirect
 
-from config.http import problem, safe_page
+from config.http import next_page, problem
 
 from . import activity, exports
 from .checklist import (
@@ -22,7 +20,14 @@ from .checklist import (
     item_update_context,
     prepare_rows,
 )
-from .figures import ItemTable, fraction_done, next_up, skill_coverage
+from .figures import (
+    ItemTable,
+    attach_tallies,
+    fraction_done,
+    next_up,
+    outline_stages,
+    skill_coverage,
+)
 from .forms import CatchUpForm, ProgressForm
 from .models import Enrollment, Item, Kind, Progress, ProgressEvent, Roadmap, Status
 from .services import (
@@ -42,13 +47,11 @@ def home(request):
 
 
 def roadmap_detail(request, slug):
-    roadmap = get_object_or_404(
-        Roadmap.objects.visible_to(request.user).with_counts().with_outline(), slug=slug
-    )
+    roadmap = get_object_or_404(Roadmap.objects.visible_to(request.user).with_counts(), slug=slug)
     following = request.user.is_authenticated and Enrollment.objects.follows(request.user, roadmap)
-    return render(
-        request, "roadmap/roadmap_detail.html", {"roadmap": roadmap, "following": following}
-    )
+    stages = outline_stages(Item.objects.of_roadmap(roadmap).outline())
+    context = {"roadmap": roadmap, "stages": stages, "following": following}
+    return render(request, "roadmap/roadmap_detail.html", context)
 
 
 @login_required
@@ -57,10 +60,7 @@ def follow(request, slug):
     roadmap = get_object_or_404(Roadmap.objects.visible_to(request.user), slug=slug)
     follow_roadmap(request.user, roadmap)
     messages.success(request, f"You now follow {roadmap.title}. Here is your checklist.")
-    url = reverse("roadmap:checklist", args=[roadmap.slug])
-    if request.htmx:
-        return HttpResponseClientRedirect(url)
-    return redirect(url)
+    return redirect("roadmap:checklist", roadmap.slug)
 
 
 @login_required
@@ -69,7 +69,7 @@ def welcome(request):
     default roadmap (PRODUCT.md), then goes on to ``next`` or their start page. Following
     twice changes nothing, so opening this again is harmless."""
     follow_default_roadmap(request.user)
-    return redirect(safe_page(request, request.GET.get("next")) or "start")
+    return redirect(next_page(request) or "start")
 
 
 def _followed_roadmap_or_redirect(request, slug, queryset=None):
@@ -116,15 +116,6 @@ def _saved_beside_items(request, context) -> list:
     return rest
 
 
-def _safe_next(request, default):
-    """The page the form was on (its ``next`` field, else the page that sent it,
-    without any #fragment), or ``default`` when that is missing or points off the site."""
-    page = safe_page(request, request.POST.get("next")) or safe_page(
-        request, request.headers.get("Referer")
-    )
-    return page.split("#")[0] if page else default
-
-
 def _followed_item(request, pk):
     return get_object_or_404(
         Item.objects.followed_by(request.user).select_related("milestone__stage__roadmap"), pk=pk
@@ -163,45 +154,52 @@ def item_progress(request, pk):
     saved version.
     """
     item = _followed_item(request, pk)
-    form = ProgressForm(request.POST, item=item, host=request.get_host())
-    error, saved = None, None
-    status_code = 200
-    if form.is_valid():
-        try:
-            saved = progress_set(
-                student=request.user,
-                item=item,
-                version=form.cleaned_data["version"],
-                **form.changes(),
-            )
-        except ProgressRefused as refused:
-            error, status_code = refused.message, refused.status_code
-    else:
-        status_code = 400
-
     roadmap = item.milestone.stage.roadmap
-    page = _safe_next(request, reverse("roadmap:checklist", args=[roadmap.slug]))
-    if status_code == 200 and not request.htmx:
+    checklist_url = reverse("roadmap:checklist", args=[roadmap.slug])
+    # The page the form was on, without its #fragment: the answer adds the item's.
+    page = next_page(request, checklist_url, or_referer=True).split("#")[0]
+    form = ProgressForm(request.POST, item=item, host=request.get_host())
+    if not form.is_valid():
+        return _progress_answer(request, item, page, form=form, status=400)
+    try:
+        saved = progress_set(
+            student=request.user,
+            item=item,
+            version=form.cleaned_data["version"],
+            **form.changes(),
+        )
+    except ProgressRefused as refused:
+        return _progress_answer(
+            request, item, page, error=refused.message, status=refused.status_code
+        )
+    if not request.htmx:
         status = saved.get_status_display().lower()
         messages.success(request, f"Saved: {item.title}, {status}.", extra_tags=f"item-{item.pk}")
         return redirect(f"{page}#item-{item.pk}")
+    return _progress_answer(request, item, page)
 
+
+def _progress_answer(request, item, page, *, form=None, error=None, status=200):
+    """The item as it now stands, after a change (200) or a refusal (400 with the
+    ``form`` and its errors, 409 with the ``error``): for htmx the item's row and the
+    figures out of band, else the item's own page. A refusal keeps what was typed and
+    the item's detail open."""
+    refused = status != 200
     show, kind = filter_from_url(request.headers.get("HX-Current-URL") or page)
     context = item_update_context(request.user, item, show=show, kind=kind)
     context.update(
         next=page,
         error=error,
-        form=form if form.errors else None,
+        form=form,
         typed={name: request.POST[name] for name in TYPED_FIELDS if name in request.POST}
-        if status_code != 200
+        if refused
         else {},
         # A change made in the item's detail keeps the detail open: to show what was
         # wrong, or to keep the focus on the control that was used.
-        open="open" in request.POST or status_code != 200,
+        open="open" in request.POST or refused,
     )
-    if request.htmx:
-        return render(request, "roadmap/checklist.html#item_update", context, status=status_code)
-    return render(request, "roadmap/item.html", context, status=status_code)
+    template = "roadmap/checklist.html#item_update" if request.htmx else "roadmap/item.html"
+    return render(request, template, context, status=status)
 
 
 @login_required
@@ -214,8 +212,7 @@ def dashboard(request, slug):
     table = ItemTable(Item.objects.of_roadmap(roadmap).outline())
     progress_by_item = Progress.objects.for_student(student).of_roadmap(roadmap).by_item()
     summary = table.summarize(progress_by_item, batch=student.batch, today=today)
-    for stage in table.stages:
-        stage.tally = summary.by_stage[stage.pk]
+    attach_tallies(summary, stages=table.stages)
     kinds = [
         (label, summary.by_kind[value]) for value, label in Kind.choices if value in summary.by_kind
     ]
@@ -257,21 +254,6 @@ def export_my_data(request, fmt):
 # -- catch-up: tick everything already done, save once ------------------------------
 
 
-def _catch_up_groups(items, progress_by_item):
-    """[(stage, [(milestone, [item, ...]), ...]), ...] in roadmap order, each item with
-    ``my_progress`` (its Progress row or None). ``items`` in outline order."""
-    stages = []
-    for stage, in_stage in groupby(items, key=lambda item: item.milestone.stage):
-        milestones = []
-        for milestone, in_milestone in groupby(in_stage, key=lambda item: item.milestone):
-            in_milestone = list(in_milestone)
-            for item in in_milestone:
-                item.my_progress = progress_by_item.get(item.pk)
-            milestones.append((milestone, in_milestone))
-        stages.append((stage, milestones))
-    return stages
-
-
 def _saved_catch_up(student, roadmap, batch: str | None):
     """What the catch-up ``batch`` (from ``?saved=``) did, for the page's Undo panel:
     {"batch", "count", "undone"}, or None when it is not this student's catch-up."""
@@ -300,10 +282,11 @@ def _render_catch_up(request, roadmap, *, error=None, ticked=(), status=200):
     summary = table.summarize(progress_by_item, batch=student.batch, today=timezone.localdate())
     pace = summary.pace
     items = [item for item in table.items if pace is None or item.due_term <= pace.point.term]
+    prepare_rows(items, progress_by_item)
     context = {
         "roadmap": roadmap,
         "pace": pace,
-        "stages": _catch_up_groups(items, progress_by_item),
+        "stages": outline_stages(items),
         "item_count": len(items),
         "done_count": len([i for i in items if fraction_done(i, progress_by_item.get(i.pk)) >= 1]),
         "error": error,

@@ -5,6 +5,8 @@ import logging
 
 import pytest
 from django.contrib import admin
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.views.debug import ExceptionReporter
 
@@ -94,3 +96,68 @@ def test_an_error_report_hides_the_note(client, progress, monkeypatch, caplog, s
     assert "note" in report  # the field is named, its value starred out
     assert "typed secret words" not in caplog.text
     assert Progress.objects.get().note == NOTE
+
+
+def test_an_error_while_saving_a_note_leaves_it_out_of_the_report(
+    client, progress, monkeypatch, caplog
+):
+    """A fault deep in the write, once the change is worked out: no frame of the
+    traceback shows the note (progress_set and its log entries hold it in ``wanted``)."""
+
+    def fail(*args, **kwargs):
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(Progress, "save", fail)  # inject a fault
+    client.force_login(progress.student)
+    client.raise_request_exception = False
+    with caplog.at_level(logging.ERROR, logger="django.request"):
+        response = client.post(
+            reverse("roadmap:item_progress", args=[progress.item.pk]),
+            {"note": "typed secret words", "version": str(progress.version)},
+        )
+    assert response.status_code == 500
+    record = next(r for r in caplog.records if r.name == "django.request")
+    # The HTML report, which lists every frame's local variables.
+    report = ExceptionReporter(record.request, *record.exc_info).get_traceback_html()
+    assert "progress_set" in report
+    assert "typed secret words" not in report
+
+
+def _mentor_of(student, roadmap):
+    mentor = UserFactory(is_mentor=True)
+    cohort = Cohort.objects.create(name="Club", roadmap=roadmap)
+    cohort.mentors.add(mentor)
+    Membership.objects.create(cohort=cohort, student=student)
+    return mentor, cohort
+
+
+def test_a_mentors_view_of_a_student_never_selects_the_note_column(client, progress):
+    """The privacy is in what is loaded, not in what the template leaves out: no query
+    behind the page reads the note (a deferred note read by the template would be a
+    query of its own, and fail here too)."""
+    mentor, cohort = _mentor_of(progress.student, progress.item.milestone.stage.roadmap)
+    client.force_login(mentor)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse("cohorts:student", args=[cohort.pk, progress.student.pk]))
+    assert response.status_code == 200
+    progress_queries = [q["sql"] for q in queries if 'FROM "roadmap_progress"' in q["sql"]]
+    assert progress_queries
+    assert not any('"roadmap_progress"."note"' in sql for sql in progress_queries)
+
+
+@pytest.mark.parametrize("items", [10, 200])
+def test_a_mentors_view_of_a_student_runs_the_same_queries_however_large_the_roadmap(
+    client, django_assert_num_queries, items
+):
+    roadmap = build_roadmap(items=items, stages=3)
+    student = UserFactory()
+    follow_roadmap(student, roadmap)
+    for item in Item.objects.of_roadmap(roadmap)[:5]:
+        progress_set(student=student, item=item, status="done", note=NOTE)
+    mentor, cohort = _mentor_of(student, roadmap)
+    client.force_login(mentor)
+    # session, user, cohort (with roadmap), student, items (with stage and milestone),
+    # their skills, progress
+    with django_assert_num_queries(7):
+        response = client.get(reverse("cohorts:student", args=[cohort.pk, student.pk]))
+    assert response.text.count('class="item item--') == items

@@ -11,11 +11,12 @@ from .content import (
     Stage,
     term_index,
 )
-from .progress import Enrollment, Progress, ProgressEvent, Status
+from .progress import REVIEWED_KINDS, Enrollment, Progress, ProgressEvent, Status
 
 __all__ = [
     "FIRST_YEAR",
     "LAST_YEAR",
+    "REVIEWED_KINDS",
     "SEMESTERS_PER_YEAR",
     "Enrollment",
     "Item",

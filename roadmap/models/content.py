@@ -12,8 +12,7 @@ Django's serializers (``dumpdata``); the guide loader does not use them.
 from urllib.parse import urlsplit
 
 from django.db import models
-from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q
-from django.db.models.functions import Coalesce
+from django.db.models import Count, F, Prefetch, Q
 from django.urls import reverse
 from django.utils.functional import cached_property
 
@@ -94,28 +93,6 @@ class RoadmapQuerySet(models.QuerySet):
             ),
         )
 
-    def with_outline(self):
-        """Prefetch stages → milestones → active items → skills in a fixed number of
-        queries, however large the roadmap.
-
-        The items are ``Item.objects.outline()``, the one loader of active items; a
-        stage or milestone is in the outline only while it holds an active item, so
-        one whose items are all archived leaves the pages with them.
-        """
-        has_active_item = Exists(Item.objects.active().filter(milestone=OuterRef("pk")))
-        return self.prefetch_related(
-            Prefetch(
-                "stages",
-                queryset=Stage.objects.annotate(
-                    item_count=Count(
-                        "milestones__items", filter=Q(milestones__items__archived=False)
-                    )
-                ).filter(item_count__gt=0),
-            ),
-            Prefetch("stages__milestones", queryset=Milestone.objects.filter(has_active_item)),
-            Prefetch("stages__milestones__items", queryset=Item.objects.outline()),
-        )
-
     def get_by_natural_key(self, slug):
         return self.get(slug=slug)
 
@@ -146,15 +123,6 @@ class Roadmap(GuideRow):
 
     def natural_key(self):
         return (self.slug,)
-
-    def outline_items(self):
-        """Active items in roadmap order; reads what ``with_outline()`` prefetched."""
-        return [
-            item
-            for stage in self.stages.all()
-            for milestone in stage.milestones.all()
-            for item in milestone.items.all()
-        ]
 
 
 class StageQuerySet(models.QuerySet):
@@ -321,9 +289,11 @@ class ItemQuerySet(models.QuerySet):
         their category.
 
         The one loader of a roadmap's active items (``Item.objects.of_roadmap(r)
-        .outline()``; ``Roadmap.objects.with_outline()`` prefetches the same), so
-        percent, pace, next up, coverage, the cohort grid, stuck items and exports
-        all read the same items. Two queries: the items, then their skills.
+        .outline()``), so the roadmap page, percent, pace, next up, coverage, the
+        cohort grid, stuck items and exports all read the same items; a stage or
+        milestone whose items are all archived is in none of them
+        (``figures.outline_stages`` groups them). Two queries: the items, then their
+        skills.
         """
         # What the guide file last said is for the loader only: not read, not decoded.
         items = (
@@ -342,13 +312,6 @@ class ItemQuerySet(models.QuerySet):
             "milestone_id",
             "order",
             "pk",
-        )
-
-    def with_due_term(self):
-        """Annotate ``due_term`` (1..8): the due point, or the end of the item's stage."""
-        return self.annotate(
-            due_term=(Coalesce("due_year", "milestone__stage__year_end") - 1) * SEMESTERS_PER_YEAR
-            + Coalesce("due_semester", SEMESTERS_PER_YEAR)
         )
 
 

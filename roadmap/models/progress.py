@@ -6,7 +6,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
-from .content import Item, Roadmap
+from .content import Item, Kind, Roadmap
 
 NOTE_MAX_LENGTH = 2000
 EVIDENCE_URL_MAX_LENGTH = 500
@@ -15,7 +15,7 @@ COUNT_MAX = 100_000
 
 
 # Kinds whose evidence mentors review: the things an employer would ask to see.
-REVIEWED_KINDS = ["project", "certification"]
+REVIEWED_KINDS = (Kind.PROJECT, Kind.CERTIFICATION)
 
 
 class Status(models.TextChoices):

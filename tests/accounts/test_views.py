@@ -145,6 +145,17 @@ def test_signup_get_carries_a_safe_next_and_drops_an_unsafe_one(client):
     assert not User.objects.exists()
 
 
+def test_signup_goes_on_to_next_only_when_asked_not_to_the_page_that_linked_to_it(client):
+    """Only ``next`` says where to go after signing up: the page that held the sign-up
+    link (Referer) is not a request to return there."""
+    response = client.post(
+        reverse("accounts:signup"),
+        signup_data(),
+        headers={"Referer": "http://testserver/roadmaps/"},
+    )
+    assert response["Location"] == reverse("roadmap:welcome")
+
+
 def test_signup_escapes_the_name_on_the_form_and_in_the_welcome(client, default_roadmap):
     name = "<script>alert(1)</script>"
     response = client.post(reverse("accounts:signup"), signup_data(name=name, password2="x"))

@@ -9,6 +9,8 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
+from roadmap.checklist import current_stage
+from roadmap.figures import Pace, RoadmapProgress, StudyPoint
 from roadmap.models import Item, Progress, ProgressEvent, Roadmap, Stage, Status
 from roadmap.services import follow_roadmap, progress_set, review_evidence
 from tests.factories import ItemFactory, MilestoneFactory, StageFactory, UserFactory
@@ -249,3 +251,18 @@ def test_the_public_roadmap_says_visibly_which_titles_lead_elsewhere(client, roa
     html = client.get(reverse("roadmap:detail", args=[roadmap.slug])).text
     assert 'Open on docs.python.org</a> <span class="meta">(opens another site)</span>' in html
     assert 'visually-hidden"> (external link)' not in html
+
+
+@pytest.mark.parametrize(
+    ("year", "current"),
+    [(-1, None), (0, None), (1, "Years 1–2"), (3, "Years 3–4"), (5, "Years 3–4")],
+)
+def test_the_current_stage_is_the_one_of_the_students_year(year, current):
+    """Before the first year no stage is current (not even for a batch that starts
+    in two years); after the last, the last stage stays current."""
+    stages = [Stage(pk=1, year_start=1, year_end=2), Stage(pk=2, year_start=3, year_end=4)]
+    point = StudyPoint(year=year, semester=1)
+    summary = RoadmapProgress(pace=Pace(point, expected_percent=0, actual_percent=0, behind=[]))
+    found = current_stage(stages, summary)
+    assert (found.years_label if found else None) == current
+    assert current_stage(stages, RoadmapProgress()) is None  # no batch, no pace

@@ -2,7 +2,7 @@ import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.db import IntegrityError, transaction
 
-from roadmap.models import Item, Milestone, Roadmap, Stage, term_index
+from roadmap.models import Item, Milestone, Roadmap, Stage
 from tests.factories import ItemFactory, MilestoneFactory, RoadmapFactory, StageFactory
 
 pytestmark = pytest.mark.django_db
@@ -60,18 +60,6 @@ def test_due_point_defaults_to_the_end_of_the_stage():
     assert item.due_label == "Year 3, semester 2"
     assert ItemFactory(milestone__stage=stage, due_year=2, due_semester=None).due_point == (2, 2)
     assert ItemFactory(milestone__stage=stage, due_year=2, due_semester=1).due_point == (2, 1)
-
-
-def test_with_due_term_matches_due_point_in_the_database():
-    stage = StageFactory(year_start=2, year_end=3)
-    items = [
-        ItemFactory(milestone__stage=stage, due_year=None, due_semester=None),
-        ItemFactory(milestone__stage=stage, due_year=2, due_semester=None),
-        ItemFactory(milestone__stage=stage, due_year=1, due_semester=1),
-    ]
-    terms = dict(Item.objects.with_due_term().values_list("pk", "due_term"))
-    assert terms == {item.pk: term_index(*item.due_point) for item in items}
-    assert sorted(terms.values()) == [1, 4, 6]
 
 
 def test_active_leaves_out_archived_items():

@@ -12,7 +12,14 @@ from django.urls import reverse
 from cohorts.models import Cohort
 from roadmap.models import Enrollment, Item, Progress, ProgressEvent, Status
 from roadmap.services import follow_roadmap, progress_set
-from tests.factories import ItemFactory, RoadmapFactory, UserFactory, build_roadmap
+from tests.factories import (
+    ItemFactory,
+    MilestoneFactory,
+    RoadmapFactory,
+    StageFactory,
+    UserFactory,
+    build_roadmap,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -381,6 +388,27 @@ def test_dashboard_without_batch_asks_for_it(client, roadmap):
     follow_roadmap(student, roadmap)
     client.force_login(student)
     assert "Set your batch" in client.get(dashboard_url(roadmap)).text
+
+
+def test_dashboard_and_checklist_say_the_pace_in_the_same_words(signed_in, roadmap, student):
+    progress_set(student=student, item=first_item(roadmap), status=Status.DONE)
+    pace = re.compile(
+        r'<p class="pace pace--\w+">.*?</p>\s*<p class="pace__next-step">.*?</p>', re.S
+    )
+    (on_dashboard,) = pace.findall(signed_in.get(dashboard_url(roadmap)).text)
+    (on_checklist,) = pace.findall(signed_in.get(checklist_url(roadmap)).text)
+    assert on_dashboard == on_checklist
+    assert "expected 100 %, you are at 16 %." in on_dashboard
+
+
+def test_a_stage_of_optional_items_only_has_no_empty_bar(signed_in, roadmap):
+    extra = StageFactory(roadmap=roadmap, title="Electives", order=9)
+    ItemFactory(milestone=MilestoneFactory(stage=extra), optional=True)
+    text = signed_in.get(dashboard_url(roadmap)).text
+    by_stage = text.split('id="stages-heading"')[1].split("</section>")[0]
+    electives = by_stage.split("Electives")[1].split("</li>")[0]
+    assert "Optional items only" in electives
+    assert "<progress" not in electives
 
 
 @pytest.mark.parametrize("items", [10, 200])

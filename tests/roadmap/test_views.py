@@ -43,7 +43,7 @@ def test_roadmap_page_shows_every_active_item_with_its_facts(client):
     assert "Practice" in text
     assert "200 problems" in text
     assert "Year 2, semester 2" in text
-    assert "Optional" in text
+    assert "Practice · due year 2, sem 2 · optional" in text  # the checklist's line
     assert item.milestone.title in text and item.milestone.stage.title in text
     assert "Retired item" not in text
 
@@ -88,8 +88,8 @@ def test_roadmap_page_query_count_does_not_grow_with_the_roadmap(
     client, django_assert_num_queries, items
 ):
     roadmap = build_roadmap(items=items, stages=3)
-    # roadmap + counts, stages, milestones, items, skills
-    with django_assert_num_queries(5):
+    # roadmap + counts, items (with milestones and stages), skills
+    with django_assert_num_queries(3):
         response = client.get(roadmap.get_absolute_url())
     assert response.text.count('class="item"') == items
 

@@ -14,8 +14,16 @@ from django.utils import timezone
 
 from accounts.models import User
 from cohorts.models import Cohort, Membership
-from roadmap.figures import due_term, study_point
-from roadmap.models import Enrollment, Item, Progress, ProgressEvent, Roadmap, Status
+from roadmap.figures import academic_year_start, study_point
+from roadmap.models import (
+    REVIEWED_KINDS,
+    Enrollment,
+    Item,
+    Progress,
+    ProgressEvent,
+    Roadmap,
+    Status,
+)
 
 
 class Rollback(Exception):
@@ -90,9 +98,7 @@ def build_cohort(roadmap, size, rng, *, prefix="bench", full=False):
     )
     cohort = Cohort.objects.create(name=f"Benchmark cohort of {size} ({prefix})", roadmap=roadmap)
     cohort.mentors.add(mentor)
-    start = (
-        today.year if today.month >= settings.WAYPOINT_ACADEMIC_YEAR_START_MONTH else today.year - 1
-    )
+    start = academic_year_start(today)
     password = make_password(None)
     students = User.objects.bulk_create(
         User(
@@ -111,7 +117,7 @@ def build_cohort(roadmap, size, rng, *, prefix="bench", full=False):
         term = study_point(student.batch, today).term
         diligence = rng.uniform(0.2, 1.0)
         for item in items:
-            due = due_term(item) <= term
+            due = item.due_term <= term
             if not due and not full and rng.random() > 0.1:
                 continue
             roll = rng.random()
@@ -130,9 +136,7 @@ def build_cohort(roadmap, size, rng, *, prefix="bench", full=False):
                 continue
             evidence = (
                 f"https://github.com/bench-{student.pk}/{item.slug}"
-                if item.kind in ("project", "certification")
-                and status == Status.DONE
-                and rng.random() < 0.5
+                if item.kind in REVIEWED_KINDS and status == Status.DONE and rng.random() < 0.5
                 else ""
             )
             progress.append(

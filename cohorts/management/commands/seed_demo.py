@@ -7,8 +7,8 @@ from django.utils import timezone
 
 from accounts.models import User
 from cohorts.models import Cohort, Membership
-from roadmap.figures import due_term, study_point
-from roadmap.models import Item, Kind, Progress, ProgressEvent, Status
+from roadmap.figures import academic_year_start, study_point
+from roadmap.models import REVIEWED_KINDS, Item, Progress, ProgressEvent, Status
 from roadmap.services import follow_default_roadmap, progress_set
 
 DEMO_PASSWORD = "waypoint-demo-2026"
@@ -28,13 +28,6 @@ CLASSMATES = [
     ("Meghna Das", 0, 0.5, 9),
     ("Farhan Sheikh", 2, 0.2, 60),
 ]
-
-
-def academic_year_start(today: date) -> int:
-    """The calendar year in which the current academic year began."""
-    if today.month >= settings.WAYPOINT_ACADEMIC_YEAR_START_MONTH:
-        return today.year
-    return today.year - 1
 
 
 def demo_accounts(today: date) -> list[dict]:
@@ -141,14 +134,14 @@ def seed_progress(student, *, diligence: float, quiet_days: int, seed: str) -> N
     point = study_point(student.batch, timezone.localdate())
     items = Item.objects.active().of_roadmap(enrollment.roadmap).select_related("milestone__stage")
     for item in items:
-        due = due_term(item) <= point.term
+        due = item.due_term <= point.term
         if item.target_count:
             share = diligence if due else diligence / 3
             if share and point.started:
                 progress_set(student=student, item=item, count=int(item.target_count * share))
         elif due and rng.random() < diligence:
             progress_set(student=student, item=item, status=Status.DONE)
-            if item.kind in (Kind.PROJECT, Kind.CERTIFICATION) and rng.random() < 0.7:
+            if item.kind in REVIEWED_KINDS and rng.random() < 0.7:
                 handle = student.email.split("@")[0]
                 progress_set(
                     student=student,
