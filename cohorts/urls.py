@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import review_views, views
 
 app_name = "cohorts"
 
@@ -11,9 +11,9 @@ urlpatterns = [
     path("<int:pk>/", views.cohort_dashboard, name="dashboard"),
     path("<int:pk>/grid/", views.cohort_grid, name="grid"),
     path("<int:pk>/export.csv", views.cohort_export, name="export"),
-    path("<int:pk>/review/", views.review_queue, name="review_queue"),
-    path("<int:pk>/review/<int:progress_pk>/", views.review, name="review"),
-    path("<int:pk>/review/<int:progress_pk>/undo/", views.review_undo, name="review_undo"),
+    path("<int:pk>/review/", review_views.review_queue, name="review_queue"),
+    path("<int:pk>/review/<int:progress_pk>/", review_views.review, name="review"),
+    path("<int:pk>/review/<int:progress_pk>/undo/", review_views.review_undo, name="review_undo"),
     path("<int:pk>/students/<int:student_pk>/", views.cohort_student, name="student"),
     path("<int:pk>/students/<int:student_pk>/remove/", views.remove_student, name="remove_student"),
     path("<int:pk>/invite/", views.new_invite_code, name="new_invite_code"),

@@ -490,9 +490,9 @@ def test_mentor_pages_do_not_answer_get_with_changes(client, cohort, student, me
 
 
 def test_review_queue_shows_a_page_at_a_time(client, cohort, mentor, project, monkeypatch):
-    from cohorts import views
+    from cohorts import review_views
 
-    monkeypatch.setattr(views, "REVIEW_PAGE", 2)
+    monkeypatch.setattr(review_views, "REVIEW_PAGE", 2)
     for n in range(3):
         student = join(cohort, UserFactory(name=f"S{n}"))
         progress_set(student=student, item=project, evidence_url=f"https://github.com/s{n}/x")
