@@ -10,6 +10,21 @@ EARLIEST_BATCH = 2000
 LATEST_BATCH = 2100
 
 
+class Entry(models.IntegerChoices):
+    """The year of study a student started in: regular entry in year 1, or lateral
+    entry in year 2 (diploma holders joining B.Tech directly, PRODUCT.md)."""
+
+    REGULAR = 1, "Year 1 (regular)"
+    LATERAL = 2, "Year 2 (lateral entry)"
+
+
+class Programme(models.IntegerChoices):
+    """How many years the student's programme lasts."""
+
+    FOUR_YEARS = 4, "4 years (B.Tech)"
+    FIVE_YEARS = 5, "5 years (dual degree)"
+
+
 class UserManager(DjangoUserManager):
     """Users sign in with their email address; there is no username."""
 
@@ -56,6 +71,17 @@ class User(AbstractUser):
         blank=True,
         help_text="The year your B.Tech started, e.g. 2025.",
     )
+    entry_year = models.PositiveSmallIntegerField(
+        "entry",
+        choices=Entry.choices,
+        default=Entry.REGULAR,
+        help_text="Which year of study you joined in: year 1, or year 2 by lateral entry.",
+    )
+    programme_years = models.PositiveSmallIntegerField(
+        "programme length",
+        choices=Programme.choices,
+        default=Programme.FOUR_YEARS,
+    )
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"
@@ -71,6 +97,13 @@ class User(AbstractUser):
                 condition=models.Q(batch__isnull=True)
                 | models.Q(batch__gte=EARLIEST_BATCH, batch__lte=LATEST_BATCH),
                 name="accounts_user_batch_range",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(entry_year__in=Entry.values), name="accounts_user_entry_year"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(programme_years__in=Programme.values),
+                name="accounts_user_programme_years",
             ),
         ]
 
