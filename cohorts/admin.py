@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.db.models import Count
 
-from .models import Cohort, Membership
+from .models import Cohort, Invitation, Membership
 
 
 class MembershipInline(admin.TabularInline):
@@ -28,3 +28,18 @@ class CohortAdmin(admin.ModelAdmin):
     @admin.display(description="students", ordering="student_count")
     def student_count(self, obj):
         return obj.student_count
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    """Who a roster invited by email; deleting one lets the next import invite again."""
+
+    list_display = ["email", "name", "cohort", "invited_by", "sent_at"]
+    list_filter = ["cohort"]
+    list_select_related = ["cohort", "invited_by"]
+    search_fields = ["email", "name", "cohort__name"]
+    readonly_fields = ["sent_at"]
+    autocomplete_fields = ["invited_by"]
+
+    def has_add_permission(self, request):
+        return False  # invitations are made by sending one (a roster import)

@@ -4,7 +4,10 @@ import secrets
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Lower
 from django.urls import reverse
+
+from accounts.models import Entry
 
 
 def new_join_code() -> str:
@@ -70,3 +73,30 @@ class Membership(models.Model):
 
     def __str__(self):
         return f"{self.student} in {self.cohort}"
+
+
+class Invitation(models.Model):
+    """A roster's invitation mail to someone without an account: one per address per
+    cohort (case does not matter), so importing the same file again sends nothing.
+    ``entry_year`` and ``batch`` are what the roster said, if anything."""
+
+    cohort = models.ForeignKey(Cohort, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField()
+    name = models.CharField(max_length=150)
+    entry_year = models.PositiveSmallIntegerField(choices=Entry.choices, null=True, blank=True)
+    batch = models.PositiveSmallIntegerField("batch (admission year)", null=True, blank=True)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    sent_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["cohort", "email"]
+        constraints = [
+            models.UniqueConstraint(
+                "cohort", Lower("email"), name="cohorts_invitation_email_ci_unique"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.email} to {self.cohort}"

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import review_views, views
+from . import review_views, roster_views, views
 
 app_name = "cohorts"
 
@@ -18,4 +18,6 @@ urlpatterns = [
     path("<int:pk>/students/<int:student_pk>/remove/", views.remove_student, name="remove_student"),
     path("<int:pk>/invite/", views.new_invite_code, name="new_invite_code"),
     path("<int:pk>/active/", views.set_active, name="set_active"),
+    path("<int:pk>/roster/", roster_views.roster_upload, name="roster_upload"),
+    path("<int:pk>/roster/confirm/", roster_views.roster_confirm, name="roster_confirm"),
 ]

@@ -290,6 +290,9 @@ WAYPOINT_INACTIVE_DAYS = int(os.environ.get("WAYPOINT_INACTIVE_DAYS", "14"))
 # A mentor's Verify can be undone for this many minutes (a slip of the finger).
 WAYPOINT_REVIEW_UNDO_MINUTES = int(os.environ.get("WAYPOINT_REVIEW_UNDO_MINUTES", "5"))
 WAYPOINT_DEFAULT_ROADMAP = os.environ.get("WAYPOINT_DEFAULT_ROADMAP", "machine-learning-engineer")
+# A roster upload (cohorts/roster.py): the largest file and the most students read at once.
+WAYPOINT_ROSTER_MAX_BYTES = int(os.environ.get("WAYPOINT_ROSTER_MAX_BYTES", "1000000"))
+WAYPOINT_ROSTER_MAX_ROWS = int(os.environ.get("WAYPOINT_ROSTER_MAX_ROWS", "2000"))
 
 LOGGING = {
     "version": 1,

@@ -5,7 +5,9 @@ from django.contrib import admin
 from django.contrib.auth.models import Group, Permission
 from django.test import RequestFactory
 from django.urls import reverse
+from django.utils import timezone
 
+from cohorts.models import Invitation
 from roadmap.services import follow_roadmap, progress_set
 from tests.factories import (
     CohortFactory,
@@ -32,11 +34,12 @@ def content():
     student = UserFactory()
     follow_roadmap(student, item.milestone.stage.roadmap)
     progress_set(student=student, item=item, status="done", note="private")
-    CohortFactory(
+    cohort = CohortFactory(
         roadmap=item.milestone.stage.roadmap,
         mentors=[UserFactory(is_mentor=True)],
         students=[student],
     )
+    Invitation.objects.create(cohort=cohort, email="new@example.com", sent_at=timezone.now())
     Group.objects.create(name="Placement cell").permissions.set(
         Permission.objects.filter(codename="view_cohort")
     )
