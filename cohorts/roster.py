@@ -143,8 +143,9 @@ def read_roster(data: bytes, *, max_bytes: int, max_rows: int) -> Roster:
         records = [[cell.strip() for cell in record] for record in records]
     except csv.Error:
         raise RosterUnreadable(
-            "The file's quotes do not pair up, so its cells cannot be told apart. Save it "
-            "again as CSV from the spreadsheet and upload that."
+            "The file's cells cannot be told apart (a cell of more than 100,000 characters, "
+            "or quotes that do not pair up). Save it again as CSV from the spreadsheet and "
+            "upload that."
         ) from None
     # Row numbers as the spreadsheet shows them; blank rows (and ";;;" rows) are skipped.
     numbered = [(line, record) for line, record in enumerate(records, start=1) if any(record)]
@@ -249,7 +250,7 @@ def _columns(header: list[str]) -> dict[str, int]:
                 columns.setdefault(column, index)
     missing = [column for column in REQUIRED if column not in columns]
     if missing:
-        found = ", ".join(f"“{cell}”" for cell in header if cell) or "nothing"
+        found = ", ".join(f"“{cell[:40]}”" for cell in header[:10] if cell) or "nothing"
         raise RosterUnreadable(
             f"The file has no {' and no '.join(missing)} column. Its first row must name the "
             f"columns: name, email, and optionally entry and batch. It has {found}."

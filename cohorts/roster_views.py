@@ -103,7 +103,11 @@ def roster_confirm(request, pk):
         names = ", ".join(row.email for row in result.unsent[:10])
         more = f" and {len(result.unsent) - 10} more" if len(result.unsent) > 10 else ""
         if settings.MAIL_DELIVERS:
-            why = "could not be sent now. Upload the same file later to try again"
+            why = (
+                "were not sent (the mail server refused them, or there were more than "
+                "can go out at once). Upload the same file again to send them; nobody "
+                "gets a second mail"
+            )
         else:
             why = "were not sent: this site does not send email. Share the invite link instead"
         messages.warning(request, f"Invitations to {names}{more} {why}.")

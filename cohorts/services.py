@@ -9,6 +9,7 @@ permission (``Cohort.objects.visible_to``), call one of these and render.
 
 import logging
 import smtplib
+import time
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -26,6 +27,9 @@ from .models import Cohort, Invitation, Membership, new_join_code
 from .roster import RefusedRow, Roster, RosterRow
 
 logger = logging.getLogger(__name__)
+# Invitations are mailed during the confirm request: stop well before the web server's
+# worker timeout (WAYPOINT_WORKER_TIMEOUT, 30 s), which would kill the request half-way.
+INVITATIONS_SECONDS = 15
 
 
 class CohortRefused(Exception):
@@ -195,7 +199,8 @@ def roster_import(*, cohort: Cohort, roster: Roster, invited_by, join_url: str) 
 
     The rows are sorted again here (``roster_preview``), not taken from the preview
     the mentor saw: accounts may have been made since. A mail that cannot be sent is
-    not recorded and is listed in ``unsent``; the others go on. With mail off
+    not recorded and is listed in ``unsent``, as are those left when sending takes
+    longer than INVITATIONS_SECONDS; the others go on. With mail off
     (settings.MAIL_DELIVERS False) every new person is in ``unsent``.
 
     Raises CohortRefused when the cohort no longer takes students, or when another
@@ -262,13 +267,17 @@ def _record_invitations(cohort, rows, invited_by) -> list[Invitation]:
 
 def _send_invitations(cohort, invitations, invited_by, join_url) -> list[Invitation]:
     """Mails each invitation over one connection; returns those that went out. A
-    refused address or a lost connection stops that mail, not the others."""
+    refused address or a lost connection stops that mail, not the others; after
+    INVITATIONS_SECONDS the rest wait for the next import of the file."""
     sent = []
     if not invitations:
         return sent
+    deadline = time.monotonic() + INVITATIONS_SECONDS
     try:
         with mailers.default as connection:
             for invitation in invitations:
+                if time.monotonic() >= deadline:
+                    break
                 message = invitation_mail(
                     invitation, cohort=cohort, invited_by=invited_by, join_url=join_url
                 )

@@ -181,6 +181,7 @@ def test_formulas_stay_text():
         (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "This file is not a CSV text file."),
         (b"name,email\n\x81\x8d\x8f,a@example.com\n", "The file's characters cannot be read"),
         (b'name,email\n"Asha,a@example.com\n', None),
+        (b"name,email\n" + b"x" * 200_000 + b",a@example.com\n", "The file's cells cannot be"),
     ],
 )
 def test_unreadable_files_say_why(data, message):
@@ -480,11 +481,27 @@ def test_a_mail_that_fails_is_not_recorded_and_the_others_go(client, cohort, men
         "asha@example.com",
         "ravi@example.com",
     }
-    assert "Invitations to bounce@example.com could not be sent now" in page.text
+    assert "Invitations to bounce@example.com were not sent" in page.text
     # Uploading the same file later retries the one that failed, only.
     monkeypatch.setattr(EmailBackend, "send_messages", sent)
     confirm(client, cohort, preview(client, cohort, text))
     assert [message.to[0] for message in mail.outbox][2:] == ["bounce@example.com"]
+
+
+def test_invitations_stop_before_the_request_times_out_and_the_next_import_sends_the_rest(
+    client, cohort, mentor, monkeypatch
+):
+    clock = iter(range(0, 1000, 10))  # each look at the clock: 10 s later
+    monkeypatch.setattr("cohorts.services.time.monotonic", lambda: next(clock))
+    client.force_login(mentor)
+    text = roster_of(3, "new")
+    page = client.get(confirm(client, cohort, preview(client, cohort, text))["Location"])
+    assert [message.to[0] for message in mail.outbox] == ["new0@example.com"]
+    assert list(Invitation.objects.values_list("email", flat=True)) == ["new0@example.com"]
+    assert "Invitations to new1@example.com, new2@example.com were not sent" in page.text
+    assert "Upload the same file again to send them" in page.text
+    confirm(client, cohort, preview(client, cohort, text))
+    assert [message.to[0] for message in mail.outbox] == [f"new{n}@example.com" for n in (0, 1)]
 
 
 @pytest.mark.parametrize(
