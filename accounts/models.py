@@ -24,6 +24,11 @@ class Programme(models.IntegerChoices):
     FOUR_YEARS = 4, "4 years (B.Tech)"
     FIVE_YEARS = 5, "5 years (dual degree)"
 
+    @property
+    def degree(self) -> str:
+        """The degree in a sentence: "the end of your B.Tech"."""
+        return "B.Tech" if self == Programme.FOUR_YEARS else "dual degree"
+
 
 class UserManager(DjangoUserManager):
     """Users sign in with their email address; there is no username."""
