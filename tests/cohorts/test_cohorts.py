@@ -465,8 +465,17 @@ def test_csv_export_has_a_row_per_student_and_neutralises_formulas(client, cohor
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
     header, *body = rows
-    assert header[:5] == ["name", "email", "batch", "joined", "overall %"]
-    assert [stage.title + " %" for stage in cohort.roadmap.stages.all()] == header[5:-5]
+    assert header[:8] == [
+        "name",
+        "email",
+        "batch",
+        "entry",
+        "programme years",
+        "year of study",
+        "joined",
+        "overall %",
+    ]
+    assert [stage.title + " %" for stage in cohort.roadmap.stages.all()] == header[8:-5]
     names = sorted(row[0] for row in body)
     assert names == ['\'=HYPERLINK("http://evil")', "Plain Name"]
 
