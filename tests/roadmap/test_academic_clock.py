@@ -4,9 +4,13 @@ follow their batch, entry year and programme length. Pure: items are built unsav
 from datetime import date
 
 import pytest
+from django.urls import reverse
+from django.utils import timezone
 
-from roadmap.figures import AcademicClock, ItemTable, next_up, study_point
-from roadmap.models import Status
+from roadmap.figures import AcademicClock, ItemTable, academic_year_start, next_up, study_point
+from roadmap.models import Item, Status
+from roadmap.services import follow_roadmap, progress_set
+from tests.factories import ItemFactory, MilestoneFactory, StageFactory, UserFactory
 from tests.roadmap.test_progress import make_item, progress
 
 NOV_2026 = date(2026, 11, 26)
@@ -133,3 +137,93 @@ def test_the_clock_of_a_user_without_a_batch_is_none():
     assert AcademicClock.of(Student()) is None
     Student.batch = 2025
     assert AcademicClock.of(Student()) == AcademicClock(2025, 2, 5)
+
+
+# -- pages: a lateral entrant's checklist and dashboard -----------------------------
+
+
+@pytest.fixture
+def guide(db):
+    """A roadmap with `per_term` required items due in each semester 1..8."""
+
+    def build(per_term=1):
+        milestone = MilestoneFactory(stage=StageFactory(year_start=1, year_end=4))
+        for term in range(1, 9):
+            for n in range(per_term):
+                ItemFactory(
+                    milestone=milestone,
+                    title=f"Term {term} item {n}",
+                    due_year=(term + 1) // 2,
+                    due_semester=2 - term % 2,
+                )
+        return milestone.stage.roadmap
+
+    return build
+
+
+def lateral_in_year_2(**fields):
+    """A lateral entrant in year 2 today (their first year at college)."""
+    today = timezone.localdate()
+    return UserFactory(batch=academic_year_start(today), entry_year=2, **fields)
+
+
+def page(client, student, roadmap, name, **query):
+    client.force_login(student)
+    return client.get(reverse(name, args=[roadmap.slug]), query)
+
+
+def test_the_checklist_marks_a_lateral_entrants_prerequisites_and_never_lists_them_now(
+    client, guide
+):
+    roadmap = guide()
+    student = lateral_in_year_2()
+    follow_roadmap(student, roadmap)
+    text = page(client, student, roadmap, "roadmap:checklist").text
+    assert text.count("prerequisite (before lateral entry)") == 2
+    assert "Prerequisites (before lateral entry):" in text
+    assert "the 2 items due before it are never counted as due or behind" in text
+    now = page(client, student, roadmap, "roadmap:checklist", show="now").text
+    assert "Term 1 item 0" not in now and "Term 2 item 0" not in now
+    assert "Term 3 item 0" in now
+
+
+def test_a_regular_entrants_checklist_has_no_prerequisites(client, guide):
+    roadmap = guide()
+    student = UserFactory(batch=academic_year_start(timezone.localdate()) - 1)
+    follow_roadmap(student, roadmap)
+    text = page(client, student, roadmap, "roadmap:checklist").text
+    assert "prerequisite" not in text.lower()
+    assert "Term 1 item 0" in page(client, student, roadmap, "roadmap:checklist", show="now").text
+
+
+def test_the_dashboard_names_prerequisites_apart_and_not_as_due(client, guide):
+    roadmap = guide()
+    student = lateral_in_year_2()
+    follow_roadmap(student, roadmap)
+    first = Item.objects.of_roadmap(roadmap).get(title="Term 1 item 0")
+    progress_set(student=student, item=first, status=Status.DONE)
+    response = page(client, student, roadmap, "roadmap:dashboard")
+    pace = response.context["summary"].pace
+    assert pace.point.year == 2
+    assert [item.title for item in pace.prerequisites] == ["Term 1 item 0", "Term 2 item 0"]
+    assert all(item.due_year >= 2 for item in pace.behind)
+    assert "1 of 2 done (each one done adds to the percent)" in response.text
+    assert "Term 1 item 0" not in response.text.split("Items due by now")[-1].split("</details>")[0]
+    # What's next starts with the student's own year, not a prerequisite.
+    assert response.context["next_up"][0].due_year >= 2
+
+
+@pytest.mark.parametrize("per_term", [1, 25])
+@pytest.mark.parametrize(("name", "queries"), [("roadmap:checklist", 6), ("roadmap:dashboard", 10)])
+def test_a_lateral_entrants_pages_cost_no_more_queries(
+    client, guide, django_assert_num_queries, per_term, name, queries
+):
+    roadmap = guide(per_term)
+    student = lateral_in_year_2(programme_years=5)
+    follow_roadmap(student, roadmap)
+    for item in Item.objects.of_roadmap(roadmap)[:3]:
+        progress_set(student=student, item=item, status=Status.DONE)
+    client.force_login(student)
+    with django_assert_num_queries(queries):
+        response = client.get(reverse(name, args=[roadmap.slug]))
+    assert response.status_code == 200
