@@ -64,6 +64,13 @@ class StudentRow:
         """The student's term of study today (0..8), None without a batch."""
         return self.summary.pace.point.term if self.summary.pace else None
 
+    def is_due(self, item: Item) -> bool:
+        """Whether ``item`` is due for the student by now: due by their term and not one
+        of their prerequisites (due before a lateral entrant's first year)."""
+        if self.term is None:
+            return False
+        return AcademicClock.of(self.student).prerequisite_term < item.due_term <= self.term
+
     @cached_property
     def owed(self) -> frozenset[int]:
         """Ids of the required items due by the student's term and not fully done
@@ -129,9 +136,7 @@ class CohortOverview:
         for item in self.items:
             if item.optional:
                 continue
-            due_for = [
-                row for row in self.rows if row.term is not None and item.due_term <= row.term
-            ]
+            due_for = [row for row in self.rows if row.is_due(item)]
             if len(due_for) * 2 <= len(self.rows):
                 continue
             not_done = [row for row in due_for if item.pk in row.owed]

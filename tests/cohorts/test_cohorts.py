@@ -368,6 +368,21 @@ def test_the_cohort_table_and_csv_show_each_students_clock(client, cohort, mento
     assert by_name["Unset"]["year of study"] == ""
 
 
+def test_a_lateral_entrants_prerequisites_are_not_counted_as_due_in_stuck_items(cohort):
+    start = academic_year_start(timezone.localdate())
+    for name in ("Regular A", "Regular B"):
+        join(cohort, UserFactory(name=name, batch=start - 1))
+    join(cohort, UserFactory(name="Lateral", batch=start, entry_year=2))
+    overview = cohort_overview(cohort, today=timezone.localdate(), now=timezone.now())
+    stuck = overview.stuck_items()
+    assert stuck  # every item is due in year 1 and nobody did it
+    for entry in stuck:
+        # Due for the two regular students only: the lateral entrant is neither counted
+        # as due nor as having done it.
+        assert (entry.students.total, entry.students.complete) == (2, 0)
+        assert sorted(s.name for s in entry.not_done) == ["Regular A", "Regular B"]
+
+
 # -- grid -------------------------------------------------------------------------
 
 
