@@ -2,7 +2,31 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 
-from .models import User
+from .clock import clock_set
+from .models import ClockChange, User
+
+CLOCK_FIELDS = ["batch", "entry_year", "programme_years"]
+
+
+class ClockChangeInline(admin.TabularInline):
+    """The student's clock history, read-only: rows are only added by accounts.clock."""
+
+    model = ClockChange
+    fk_name = "student"
+    extra = 0
+    fields = ["created_at", "kind", "summary", "changed_by", "note"]
+    readonly_fields = fields
+    verbose_name = "academic clock change"
+    verbose_name_plural = "academic clock history"
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 class UserCreationForm(AdminUserCreationForm):
@@ -22,12 +46,15 @@ class UserAdmin(DjangoUserAdmin):
     form = UserEditForm
     add_form = UserCreationForm
     ordering = ["email"]
-    list_display = ["email", "name", "batch", "is_mentor", "is_staff", "is_active", "last_login"]
-    list_filter = ["is_mentor", "is_staff", "is_superuser", "is_active", "batch"]
+    list_display = ["email", "name", "batch", "entry_year", "programme_years", "is_mentor"]
+    list_display += ["is_staff", "is_active", "last_login"]
+    list_filter = ["is_mentor", "is_staff", "is_superuser", "is_active", "batch", "entry_year"]
+    list_filter += ["programme_years"]
     search_fields = ["email", "name"]
     fieldsets = [
         (None, {"fields": ["email", "password"]}),
-        ("Profile", {"fields": ["name", "batch", "is_mentor"]}),
+        ("Profile", {"fields": ["name", "is_mentor"]}),
+        ("Academic clock", {"fields": CLOCK_FIELDS}),
         (
             "Permissions",
             {"fields": ["is_active", "is_staff", "is_superuser", "groups", "user_permissions"]},
@@ -43,3 +70,21 @@ class UserAdmin(DjangoUserAdmin):
             },
         ),
     ]
+
+    def get_inlines(self, request, obj):
+        # A new user has no history yet (and the add form posts no inline to read).
+        return [ClockChangeInline] if obj else []
+
+    def save_model(self, request, obj, form, change):
+        # A changed clock is recorded ("set by a mentor or admin") before the rest is
+        # saved, in the admin's transaction, so the history never misses an edit.
+        if change and any(name in form.changed_data for name in CLOCK_FIELDS):
+            clock_set(
+                obj,
+                batch=obj.batch,
+                entry_year=obj.entry_year,
+                programme_years=obj.programme_years,
+                kind=ClockChange.Kind.SET,
+                changed_by=request.user,
+            )
+        super().save_model(request, obj, form, change)

@@ -10,7 +10,9 @@ from django.contrib.auth.forms import (
 )
 
 from . import throttle
-from .models import User
+from .models import Entry, Programme, User
+
+CLOCK_FIELDS = ["batch", "entry_year", "programme_years"]
 
 DUPLICATE_EMAIL = "An account with this email already exists. Sign in or reset your password."
 
@@ -32,6 +34,41 @@ class BatchField(forms.TypedChoiceField):
             error_messages={"invalid_choice": "Choose the year your B.Tech started from the list."},
             **kwargs,
         )
+
+
+def entry_year_field(**kwargs) -> forms.TypedChoiceField:
+    """The entry year in plain words, as radio buttons: for every form that asks it
+    (sign-up and the account page), so both ask it the same way."""
+    return forms.TypedChoiceField(
+        choices=Entry.choices,
+        coerce=int,
+        initial=Entry.REGULAR,
+        widget=forms.RadioSelect,
+        label="Which year did you join?",
+        help_text="Diploma holders who joined B.Tech directly in year 2 choose lateral entry.",
+        error_messages={
+            "required": "Choose the year you joined: year 1 or year 2.",
+            "invalid_choice": "Choose the year you joined: year 1 (regular) or year 2 "
+            "(lateral entry).",
+        },
+        **kwargs,
+    )
+
+
+def programme_years_field(**kwargs) -> forms.TypedChoiceField:
+    """The programme's length, as radio buttons: for every form that asks it."""
+    return forms.TypedChoiceField(
+        choices=Programme.choices,
+        coerce=int,
+        initial=Programme.FOUR_YEARS,
+        widget=forms.RadioSelect,
+        label="How long is your programme?",
+        error_messages={
+            "required": "Choose how long your programme is: 4 or 5 years.",
+            "invalid_choice": "Choose how long your programme is: 4 or 5 years.",
+        },
+        **kwargs,
+    )
 
 
 class SignInForm(AuthenticationForm):
@@ -101,12 +138,28 @@ class SignUpForm(forms.ModelForm):
 
 
 class ProfileForm(forms.ModelForm):
+    """The account page: the name and the academic clock. The clock fields are saved
+    through accounts.clock (recorded as corrected by the student), not by ``save``."""
+
     batch = BatchField(required=False)
+    # Not required: a post without them (an older page) leaves them as they are.
+    entry_year = entry_year_field(required=False, empty_value=None)
+    programme_years = programme_years_field(required=False, empty_value=None)
 
     class Meta:
         model = User
-        fields = ["name", "batch"]
+        fields = ["name", "batch", "entry_year", "programme_years"]
         labels = {"name": "Your name"}
+
+    def clean_entry_year(self):
+        return self.cleaned_data["entry_year"] or self.instance.entry_year
+
+    def clean_programme_years(self):
+        return self.cleaned_data["programme_years"] or self.instance.programme_years
+
+    def clock(self) -> dict:
+        """The clock as entered: {"batch", "entry_year", "programme_years"}."""
+        return {name: self.cleaned_data[name] for name in CLOCK_FIELDS}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -2,6 +2,7 @@ from django.contrib.auth.models import AbstractUser
 from django.contrib.auth.models import UserManager as DjangoUserManager
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils import timezone
 
 from .throttle import GuessCount  # noqa: F401  (a model: its table comes with this app)
 
@@ -23,6 +24,11 @@ class Programme(models.IntegerChoices):
 
     FOUR_YEARS = 4, "4 years (B.Tech)"
     FIVE_YEARS = 5, "5 years (dual degree)"
+
+    @property
+    def degree(self) -> str:
+        """The degree in a sentence: "the end of your B.Tech"."""
+        return "B.Tech" if self == Programme.FOUR_YEARS else "dual degree"
 
 
 class UserManager(DjangoUserManager):
@@ -118,3 +124,57 @@ class User(AbstractUser):
         the name as they wrote it, or the email without one. Never its first word: in
         "श्रीमती प्रियंका" that is "Mrs.", and many names start with a family name."""
         return self.name or self.email
+
+
+class ClockChange(models.Model):
+    """One change of a student's academic clock (batch, entry year, programme length),
+    kept for good: rows are only ever added (``accounts.clock``), never edited, so the
+    history says how the student got to their year of study."""
+
+    class Kind(models.TextChoices):
+        REPEATED = "repeated", "Repeated a year"
+        CORRECTED = "corrected", "Corrected by the student"
+        SET = "set", "Set by a mentor or admin"
+
+    student = models.ForeignKey(User, on_delete=models.CASCADE, related_name="clock_changes")
+    created_at = models.DateTimeField("date", default=timezone.now, db_index=True)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    changed_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    batch_before = models.PositiveSmallIntegerField(null=True, blank=True)
+    batch_after = models.PositiveSmallIntegerField(null=True, blank=True)
+    entry_before = models.PositiveSmallIntegerField(choices=Entry.choices)
+    entry_after = models.PositiveSmallIntegerField(choices=Entry.choices)
+    programme_before = models.PositiveSmallIntegerField(choices=Programme.choices)
+    programme_after = models.PositiveSmallIntegerField(choices=Programme.choices)
+    note = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(kind__in=["repeated", "corrected", "set"]),
+                name="accounts_clockchange_kind",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()}: {self.summary}"
+
+    @property
+    def summary(self) -> str:
+        """What changed, e.g. "batch 2024 → 2025; entry Year 1 (regular) → ..."."""
+        parts = []
+        if self.batch_before != self.batch_after:
+            parts.append(
+                f"batch {self.batch_before or 'not set'} → {self.batch_after or 'not set'}"
+            )
+        if self.entry_before != self.entry_after:
+            parts.append(
+                f"entry {Entry(self.entry_before).label} → {Entry(self.entry_after).label}"
+            )
+        if self.programme_before != self.programme_after:
+            before, after = Programme(self.programme_before), Programme(self.programme_after)
+            parts.append(f"programme {before.label} → {after.label}")
+        return "; ".join(parts) or "no change"

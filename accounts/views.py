@@ -12,6 +12,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from config.http import next_page
 
 from . import throttle
+from .clock import ClockRefused, clock_set
 from .forms import (
     DUPLICATE_EMAIL,
     DeleteAccountForm,
@@ -20,6 +21,7 @@ from .forms import (
     ProfileForm,
     SignUpForm,
 )
+from .models import ClockChange
 
 # The one backend (config/settings.py): a session names the backend that signed it in.
 BACKEND = "accounts.backends.ThrottledModelBackend"
@@ -76,12 +78,25 @@ def signup(request):
 
 @login_required
 def profile(request):
+    """The name and the academic clock; a changed clock is recorded as corrected by the
+    student (accounts.clock), in the same transaction as the rest."""
     form = ProfileForm(request.POST if request.method == "POST" else None, instance=request.user)
     if request.method == "POST":
         if form.is_valid():
-            form.save()
-            messages.success(request, "Your profile is saved.")
-            return redirect("accounts:profile")
+            try:
+                with transaction.atomic():
+                    clock_set(
+                        request.user,
+                        **form.clock(),
+                        kind=ClockChange.Kind.CORRECTED,
+                        changed_by=request.user,
+                    )
+                    form.save()
+            except ClockRefused as refusal:
+                form.add_error(None, str(refusal))
+            else:
+                messages.success(request, "Your profile is saved.")
+                return redirect("accounts:profile")
         return render(request, "accounts/profile.html", {"form": form}, status=400)
     return render(request, "accounts/profile.html", {"form": form})
 

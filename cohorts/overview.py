@@ -10,8 +10,8 @@ from typing import NamedTuple
 from django.conf import settings
 from django.db.models import Count, Max
 
-from accounts.models import User
-from roadmap.figures import ItemTable, RoadmapProgress, Tally, fraction_done
+from accounts.models import Programme, User
+from roadmap.figures import AcademicClock, ItemTable, RoadmapProgress, Tally, fraction_done
 from roadmap.models import Item, Milestone, Progress, ProgressEvent, Stage, Status
 
 from .models import Cohort
@@ -44,9 +44,32 @@ class StudentRow:
         return PACE_LABELS[self.pace]
 
     @property
+    def clock_label(self) -> str:
+        """The student's academic clock in a few words, for the mentor's table:
+        "batch 2025 · Year 2 (lateral) · 5-yr", "batch 2020 · Graduated", "no batch"."""
+        clock = AcademicClock.of(self.student)
+        if clock is None or self.summary.pace is None:
+            return "no batch"
+        point = self.summary.pace.point
+        where = f"Year {point.year}" if point.started and not point.graduated else point.label
+        if not point.started:
+            where = "not started"
+        parts = [f"batch {clock.batch}", f"{where} (lateral)" if clock.lateral else where]
+        if clock.programme_years != Programme.FOUR_YEARS:
+            parts.append(f"{clock.programme_years}-yr")
+        return " · ".join(parts)
+
+    @property
     def term(self) -> int | None:
         """The student's term of study today (0..8), None without a batch."""
         return self.summary.pace.point.term if self.summary.pace else None
+
+    def is_due(self, item: Item) -> bool:
+        """Whether ``item`` is due for the student by now: due by their term and not one
+        of their prerequisites (due before a lateral entrant's first year)."""
+        if self.term is None:
+            return False
+        return AcademicClock.of(self.student).prerequisite_term < item.due_term <= self.term
 
     @cached_property
     def owed(self) -> frozenset[int]:
@@ -113,9 +136,7 @@ class CohortOverview:
         for item in self.items:
             if item.optional:
                 continue
-            due_for = [
-                row for row in self.rows if row.term is not None and item.due_term <= row.term
-            ]
+            due_for = [row for row in self.rows if row.is_due(item)]
             if len(due_for) * 2 <= len(self.rows):
                 continue
             not_done = [row for row in due_for if item.pk in row.owed]
@@ -205,7 +226,9 @@ def cohort_overview(cohort: Cohort, *, today: date, now: datetime) -> CohortOver
     rows = []
     for membership in memberships:
         student = membership.student
-        summary = table.summarize(progress_by_student[student.pk], batch=student.batch, today=today)
+        summary = table.summarize(
+            progress_by_student[student.pk], clock=AcademicClock.of(student), today=today
+        )
         last = last_activity.get(student.pk)
         rows.append(
             StudentRow(

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.views.decorators.http import require_POST
 
+from accounts.models import Entry
 from config.http import problem
 from roadmap.checklist import checklist_context
 from roadmap.exports import csv_response, csv_safe
@@ -177,7 +178,8 @@ def cohort_export(request, pk):
     response = csv_response(f"{name}-{timezone.localdate():%Y-%m-%d}.csv")
     writer = csv.writer(response)
     writer.writerow(
-        ["name", "email", "batch", "joined", "overall %"]
+        ["name", "email", "batch", "entry", "programme years", "year of study"]
+        + ["joined", "overall %"]
         + [f"{stage.title} %" for stage in overview.stages]
         + ["pace", "expected %", "items behind", "last activity", "evidence awaiting review"]
     )
@@ -187,6 +189,9 @@ def cohort_export(request, pk):
             row.student.name,
             row.student.email,
             row.student.batch or "",
+            Entry(row.student.entry_year).label,
+            row.student.programme_years,
+            pace.point.label if pace else "",
             f"{timezone.localtime(row.joined_at):%Y-%m-%d}",
             row.summary.overall.percent,
             *(

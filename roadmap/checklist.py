@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 from django.urls import reverse
 from django.utils import timezone
 
-from .figures import ItemTable, RoadmapProgress, attach_tallies, outline_stages, study_point
+from .figures import AcademicClock, ItemTable, RoadmapProgress, attach_tallies, outline_stages
 from .models import Item, Kind, Progress, Status
 
 # The filters, in the order the page offers them. "now": due by the student's current
@@ -34,16 +34,19 @@ def needs_attention(progress: Progress | None) -> bool:
     return bool(progress and progress.review_comment and not progress.verified_at)
 
 
-def shows(item: Item, progress: Progress | None, *, show: str, kind: str, term: int) -> bool:
+def shows(
+    item: Item, progress: Progress | None, *, show: str, kind: str, term: int, before: int = 0
+) -> bool:
     """Whether a checklist filtered by ``show`` (a SHOW_CHOICES key) and ``kind`` (a
     Kind value, or "" for every kind) lists the item; ``term`` is the student's
-    semester 1..8 (0 before their first), which "now" compares due points with."""
+    semester 1..10 (0 before their first), which "now" compares due points with;
+    items due at or before ``before`` are prerequisites (lateral entry), never "now"."""
     status = progress.status if progress else Status.NOT_STARTED
     if kind and item.kind != kind:
         return False
     match show:
         case "now":
-            return status != Status.DONE and item.due_term <= term
+            return status != Status.DONE and before < item.due_term <= term
         case "remaining":
             return status not in (Status.DONE, Status.SKIPPED)
         case "done":
@@ -55,12 +58,14 @@ def shows(item: Item, progress: Progress | None, *, show: str, kind: str, term: 
     return True
 
 
-def prepare_rows(items, progress_by_item) -> None:
+def prepare_rows(items, progress_by_item, *, before: int = 0) -> None:
     """Attach to each item what its checklist row shows, worked out once here rather
     than looked up (and missed) in the template for each of ~90 rows: ``my_progress``
     (the Progress row or None), ``status``, ``status_label``, ``trust`` (for done
-    items), ``sent_back``, ``version``, ``saved_message`` (None), and its two addresses,
-    ``page_url`` and ``progress_url`` (reversed once, not once per row)."""
+    items), ``sent_back``, ``version``, ``saved_message`` (None), ``prerequisite``
+    (due at or before the term ``before``: before a lateral entrant's first year) and
+    its two addresses, ``page_url`` and ``progress_url`` (reversed once, not once per
+    row)."""
     page_url = reverse("roadmap:item", args=[0]).replace("/0/", "/{}/")
     progress_url = reverse("roadmap:item_progress", args=[0]).replace("/0/", "/{}/")
     labels = dict(Status.choices)
@@ -73,6 +78,7 @@ def prepare_rows(items, progress_by_item) -> None:
         item.sent_back = needs_attention(progress)
         item.version = progress.version if progress else 0
         item.saved_message = None
+        item.prerequisite = item.due_term <= before
         item.page_url = page_url.format(item.pk)
         item.progress_url = progress_url.format(item.pk)
 
@@ -89,20 +95,24 @@ def filter_from_url(url: str | None) -> tuple[str, str]:
 class Checklist:
     """One student's checklist of one roadmap, as loaded: the active ``items`` in
     roadmap order, the student's ``progress_by_item``, every figure (``summary``), their
-    semester ``term`` (1..8, 0 before the first) and how many items need ``attention``."""
+    semester ``term`` (1..10, 0 before the first), the last term of their
+    prerequisites (``before``: 2 for lateral entry, else 0) and how many items need
+    ``attention``."""
 
     roadmap: object
     items: list[Item]
     progress_by_item: dict
     summary: RoadmapProgress
     term: int
+    before: int
     attention: int
 
+    def shows(self, item: Item, *, show: str, kind: str) -> bool:
+        progress = self.progress_by_item.get(item.pk)
+        return shows(item, progress, show=show, kind=kind, term=self.term, before=self.before)
+
     def count_shown(self, *, show: str, kind: str) -> int:
-        get = self.progress_by_item.get
-        return sum(
-            shows(item, get(item.pk), show=show, kind=kind, term=self.term) for item in self.items
-        )
+        return sum(self.shows(item, show=show, kind=kind) for item in self.items)
 
 
 def load_checklist(student, roadmap, *, readonly=False) -> Checklist:
@@ -113,13 +123,15 @@ def load_checklist(student, roadmap, *, readonly=False) -> Checklist:
     items = list(Item.objects.of_roadmap(roadmap).outline(skills=readonly))
     progress = Progress.objects.for_student(student).of_roadmap(roadmap)
     progress_by_item = (progress.defer("note") if readonly else progress).by_item()
-    today = timezone.localdate()
+    clock = AcademicClock.of(student)
+    summary = ItemTable(items).summarize(progress_by_item, clock=clock, today=timezone.localdate())
     return Checklist(
         roadmap=roadmap,
         items=items,
         progress_by_item=progress_by_item,
-        summary=ItemTable(items).summarize(progress_by_item, batch=student.batch, today=today),
-        term=study_point(student.batch, today).term if student.batch else 0,
+        summary=summary,
+        term=summary.pace.point.term if summary.pace else 0,
+        before=clock.prerequisite_term if clock else 0,
         attention=sum(needs_attention(p) for p in progress_by_item.values()),
     )
 
@@ -139,7 +151,7 @@ def checklist_context(student, roadmap, *, show="all", kind="", readonly=False) 
     when it is the student's current one (every stage with items shown, when filtered;
     every stage for a mentor's read-only view)."""
     checklist = load_checklist(student, roadmap, readonly=readonly)
-    prepare_rows(checklist.items, checklist.progress_by_item)
+    prepare_rows(checklist.items, checklist.progress_by_item, before=checklist.before)
     stages = outline_stages(checklist.items, checklist.summary)
     current = current_stage(stages, checklist.summary)
     filtered = show != "all" or bool(kind)
@@ -148,7 +160,7 @@ def checklist_context(student, roadmap, *, show="all", kind="", readonly=False) 
             milestone.shown_items = [
                 item
                 for item in milestone.outline_items
-                if shows(item, item.my_progress, show=show, kind=kind, term=checklist.term)
+                if checklist.shows(item, show=show, kind=kind)
             ]
         stage.shown = sum(len(m.shown_items) for m in stage.outline_milestones)
         stage.open = readonly or (stage.shown and (filtered or stage == current))
@@ -178,7 +190,7 @@ def item_update_context(student, item: Item, *, show="all", kind="") -> dict:
     used; nothing else of the checklist is rendered again."""
     checklist = load_checklist(student, item.milestone.stage.roadmap)
     shown_item = next((i for i in checklist.items if i.pk == item.pk), item)
-    prepare_rows([shown_item], checklist.progress_by_item)
+    prepare_rows([shown_item], checklist.progress_by_item, before=checklist.before)
     stage, milestone = shown_item.milestone.stage, shown_item.milestone
     attach_tallies(checklist.summary, stages=[stage], milestones=[milestone])
     return {

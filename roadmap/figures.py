@@ -9,11 +9,20 @@ Rules (PRODUCT.md):
 - Percent done = done required items / required items; archived items are not
   passed in at all. A counted item contributes min(count / target, 1); skipped
   never counts; optional items are tallied apart.
-- Pace: the academic year starts in a configurable month (July). From the batch
-  (admission year) and the date we know the year and semester of study; items due
-  at or before that point are expected, and an expected item not done is behind.
-  A student is on track when their percent reaches the expected percent and no
-  expected item is skipped (a skipped expected item is behind, not excused).
+- Pace: the academic year starts in a configurable month (July). Each student has
+  an academic clock (``AcademicClock``): their batch (admission year), the year of
+  study they entered in (1, or 2 by lateral entry) and their programme's length (4
+  or 5 years). Year of study = academic_year_start(today) - batch + entry year; a
+  repeated year moves the student to the next batch, so pace follows it. Items due
+  at or before the current semester are expected, and an expected item not done is
+  behind. A student is on track when their percent reaches the expected percent
+  and no expected item is skipped (a skipped expected item is behind, not excused).
+  Graduated only after the programme's last year.
+- Prerequisites: items due before the year a student entered in (for a lateral
+  entrant, those due in year 1) are the guide's prerequisites for them. They are
+  never expected, so never behind and never in the expected percent; they stay in
+  percent done like any required item, so one done counts and one not done takes
+  nothing away from the pace.
 """
 
 from collections import defaultdict
@@ -23,9 +32,9 @@ from datetime import date
 
 from django.conf import settings
 
-from .models import LAST_YEAR, SEMESTERS_PER_YEAR, Item, Progress, Status, term_index
+from accounts.models import Entry, Programme
 
-LAST_TERM = term_index(LAST_YEAR, SEMESTERS_PER_YEAR)
+from .models import SEMESTERS_PER_YEAR, Item, Progress, Status, term_index
 
 
 def fraction_done(item: Item, progress: Progress | None) -> float:
@@ -68,30 +77,79 @@ class Tally:
 
 
 @dataclass(frozen=True)
-class StudyPoint:
-    """Where a student is in their B.Tech on a date."""
+class AcademicClock:
+    """A student's academic clock: ``batch`` (the calendar year they were admitted in),
+    ``entry_year`` (the year of study they joined in: 1, or 2 by lateral entry) and
+    ``programme_years`` (4 or 5)."""
 
-    year: int  # 0 before the first year starts; above LAST_YEAR once graduated
+    batch: int
+    entry_year: int = Entry.REGULAR
+    programme_years: int = Programme.FOUR_YEARS
+
+    @classmethod
+    def of(cls, student) -> "AcademicClock | None":
+        """The clock of a user, None when their batch is not set (no pace then)."""
+        if not student.batch:
+            return None
+        return cls(student.batch, student.entry_year, student.programme_years)
+
+    @property
+    def lateral(self) -> bool:
+        return self.entry_year > Entry.REGULAR
+
+    @property
+    def prerequisite_term(self) -> int:
+        """Items due at or before this term (0 for regular entry; 2 for lateral entry
+        in year 2) come before the student's first year: the guide's prerequisites."""
+        return term_index(self.entry_year, 1) - 1
+
+    @property
+    def last_term(self) -> int:
+        """The programme's last semester: 8 for a B.Tech, 10 for a dual degree."""
+        return term_index(self.programme_years, SEMESTERS_PER_YEAR)
+
+    @property
+    def label(self) -> str:
+        """Short, for a mentor's table: "batch 2025 · lateral · 5-yr"."""
+        parts = [f"batch {self.batch}"]
+        if self.lateral:
+            parts.append("lateral")
+        if self.programme_years != Programme.FOUR_YEARS:
+            parts.append(f"{self.programme_years}-yr")
+        return " · ".join(parts)
+
+
+@dataclass(frozen=True)
+class StudyPoint:
+    """Where a student is in their programme on a date."""
+
+    year: int  # below entry_year before the first day; above programme_years once graduated
     semester: int
+    entry_year: int = Entry.REGULAR
+    programme_years: int = Programme.FOUR_YEARS
 
     @property
     def term(self) -> int:
-        """0 before the course starts, 1..8 during it, 8 after it."""
-        if self.year < 1:
+        """0 before the student's first day, 1..last term during the programme (from 3
+        for a lateral entrant), the last term after it."""
+        if not self.started:
             return 0
-        return min(term_index(self.year, self.semester), LAST_TERM)
+        last = term_index(self.programme_years, SEMESTERS_PER_YEAR)
+        return min(term_index(self.year, self.semester), last)
 
     @property
     def started(self) -> bool:
-        return self.year >= 1
+        return self.year >= self.entry_year
 
     @property
     def graduated(self) -> bool:
-        return self.year > LAST_YEAR
+        return self.year > self.programme_years
 
     @property
     def label(self) -> str:
         if not self.started:
+            if self.entry_year > Entry.REGULAR:
+                return f"Before you join in year {self.entry_year}"
             return "Before your first year"
         if self.graduated:
             return "Graduated"
@@ -106,11 +164,18 @@ def academic_year_start(today: date) -> int:
     return today.year - 1
 
 
-def study_point(batch: int, today: date) -> StudyPoint:
-    """Where a student admitted in ``batch`` (a calendar year) is on ``today``."""
+def study_point(clock: AcademicClock, today: date) -> StudyPoint:
+    """Where a student on ``clock`` is on ``today``: year of study =
+    academic_year_start(today) - batch + entry_year, semester 1 in the first half of
+    the academic year, 2 in the second."""
     months_into_year = (today.month - settings.WAYPOINT_ACADEMIC_YEAR_START_MONTH) % 12
     semester = 1 if months_into_year < 12 // SEMESTERS_PER_YEAR else 2
-    return StudyPoint(year=academic_year_start(today) - batch + 1, semester=semester)
+    return StudyPoint(
+        year=academic_year_start(today) - clock.batch + clock.entry_year,
+        semester=semester,
+        entry_year=clock.entry_year,
+        programme_years=clock.programme_years,
+    )
 
 
 @dataclass
@@ -120,6 +185,9 @@ class Pace:
     actual_percent: int
     behind: list[Item]  # expected and not done, skipped ones included
     skipped: list[Item] = field(default_factory=list)  # expected and skipped
+    # Required items due before the student's first year (lateral entry): never expected.
+    prerequisites: list[Item] = field(default_factory=list)
+    prerequisites_done: int = 0  # of them, fully done
 
     @property
     def on_track(self) -> bool:
@@ -137,7 +205,9 @@ class Pace:
         """
         if not self.point.started:
             return "Your first year has not started yet, so nothing is due. See what comes first."
-        due_by = "the end of your B.Tech" if self.point.graduated else self.point.label
+        due_by = self.point.label
+        if self.point.graduated:
+            due_by = f"the end of your {Programme(self.point.programme_years).degree}"
         count = len(self.behind)
         if count == 0:
             return f"Everything due by {due_by} is done. See what's next."
@@ -267,9 +337,10 @@ class ItemTable:
         ]
 
     def summarize(
-        self, progress_by_item: Mapping[int, Progress], *, batch: int | None, today: date
+        self, progress_by_item: Mapping[int, Progress], *, clock: AcademicClock | None, today: date
     ) -> RoadmapProgress:
-        """Every progress figure of one student; pace needs the student's batch."""
+        """Every progress figure of one student; pace needs the student's ``clock``
+        (``AcademicClock.of(student)``; None without a batch: no pace)."""
         fractions = self.fractions(progress_by_item)
         skipped = self.skipped(progress_by_item)
         summary = RoadmapProgress(
@@ -284,18 +355,21 @@ class ItemTable:
         ):
             for key, positions in groups.items():
                 tallies[key] = _tally(fractions, positions)
-        if batch:
-            point = study_point(batch, today)
-            term = point.term
-            expected = [i for i in self.required if self.due_terms[i] <= term]
+        if clock:
+            point = study_point(clock, today)
+            before, term = clock.prerequisite_term, point.term
+            expected = [i for i in self.required if before < self.due_terms[i] <= term]
             behind = [i for i in expected if fractions[i] < 1.0]
             behind.sort(key=self._due_order)
+            prerequisites = [i for i in self.required if self.due_terms[i] <= before]
             summary.pace = Pace(
                 point=point,
                 expected_percent=percent(len(expected), len(self.required)),
                 actual_percent=summary.overall.percent,
                 behind=[self.items[i] for i in behind],
                 skipped=[self.items[i] for i in behind if skipped[i]],
+                prerequisites=[self.items[i] for i in prerequisites],
+                prerequisites_done=len([i for i in prerequisites if fractions[i] >= 1.0]),
             )
         return summary
 
@@ -313,8 +387,11 @@ def _tally(fractions: list[float], positions: list[int]) -> Tally:
     )
 
 
-def next_up(items: Iterable[Item], progress_by_item: Mapping[int, Progress], limit=5):
-    """The first unfinished required items, soonest due first (skipped ones left out)."""
+def next_up(
+    items: Iterable[Item], progress_by_item: Mapping[int, Progress], limit=5, *, before: int = 0
+):
+    """The first unfinished required items, soonest due first (skipped ones left out);
+    prerequisites (due at or before the term ``before``) come after every other item."""
     open_items = []
     for item in items:
         progress = progress_by_item.get(item.pk)
@@ -322,7 +399,14 @@ def next_up(items: Iterable[Item], progress_by_item: Mapping[int, Progress], lim
             continue
         if fraction_done(item, progress) < 1.0:
             open_items.append(item)
-    open_items.sort(key=lambda item: (item.due_term, item.milestone.stage.order, item.order))
+    open_items.sort(
+        key=lambda item: (
+            item.due_term <= before,
+            item.due_term,
+            item.milestone.stage.order,
+            item.order,
+        )
+    )
     return open_items[:limit]
 
 

@@ -21,6 +21,7 @@ from .checklist import (
     prepare_rows,
 )
 from .figures import (
+    AcademicClock,
     ItemTable,
     attach_tallies,
     fraction_done,
@@ -211,7 +212,8 @@ def dashboard(request, slug):
     today = timezone.localdate()
     table = ItemTable(Item.objects.of_roadmap(roadmap).outline())
     progress_by_item = Progress.objects.for_student(student).of_roadmap(roadmap).by_item()
-    summary = table.summarize(progress_by_item, batch=student.batch, today=today)
+    clock = AcademicClock.of(student)
+    summary = table.summarize(progress_by_item, clock=clock, today=today)
     attach_tallies(summary, stages=table.stages)
     kinds = [
         (label, summary.by_kind[value]) for value, label in Kind.choices if value in summary.by_kind
@@ -221,7 +223,9 @@ def dashboard(request, slug):
         "summary": summary,
         "stages": table.stages,
         "kinds": kinds,
-        "next_up": next_up(table.items, progress_by_item),
+        "next_up": next_up(
+            table.items, progress_by_item, before=clock.prerequisite_term if clock else 0
+        ),
         "recent": ProgressEvent.objects.for_student(student)
         .of_roadmap(roadmap)
         .select_related("item")[:8],
@@ -279,7 +283,8 @@ def _render_catch_up(request, roadmap, *, error=None, ticked=(), status=200):
     student = request.user
     table = ItemTable(Item.objects.of_roadmap(roadmap).outline(skills=False))
     progress_by_item = Progress.objects.for_student(student).of_roadmap(roadmap).by_item()
-    summary = table.summarize(progress_by_item, batch=student.batch, today=timezone.localdate())
+    clock = AcademicClock.of(student)
+    summary = table.summarize(progress_by_item, clock=clock, today=timezone.localdate())
     pace = summary.pace
     items = [item for item in table.items if pace is None or item.due_term <= pace.point.term]
     prepare_rows(items, progress_by_item)

@@ -79,8 +79,13 @@ def test_sign_in_form_asks_for_an_email():
     assert form.fields["username"].widget.attrs["autocomplete"] == "email"
 
 
-def test_profile_form_edits_name_and_batch_only(user):
-    assert list(ProfileForm(instance=user).fields) == ["name", "batch"]
+def test_profile_form_edits_name_and_academic_clock_only(user):
+    assert list(ProfileForm(instance=user).fields) == [
+        "name",
+        "batch",
+        "entry_year",
+        "programme_years",
+    ]
 
 
 def test_profile_form_keeps_the_users_own_older_batch_but_no_other():

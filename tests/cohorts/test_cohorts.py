@@ -15,6 +15,7 @@ from accounts.models import User
 from cohorts.models import Cohort, Membership
 from cohorts.overview import cohort_overview
 from roadmap.activity import heatmap
+from roadmap.figures import academic_year_start
 from roadmap.models import Enrollment, Item, Progress, ProgressEvent, Status
 from roadmap.services import follow_roadmap, progress_set, review_evidence
 from tests.factories import ItemFactory, RoadmapFactory, UserFactory, build_roadmap
@@ -295,8 +296,16 @@ def make_cohort(size, roadmap, mentor):
     cohort = Cohort.objects.create(name=f"Cohort of {size}", roadmap=roadmap)
     cohort.mentors.add(mentor)
     password = make_password("x")
+    # Every clock: regular and lateral entry, four- and five-year programmes.
     students = User.objects.bulk_create(
-        User(email=f"s{size}-{n}@example.com", name=f"Student {n}", batch=2025, password=password)
+        User(
+            email=f"s{size}-{n}@example.com",
+            name=f"Student {n}",
+            batch=2025,
+            entry_year=1 + n % 2,
+            programme_years=4 + (n % 3 == 0),
+            password=password,
+        )
         for n in range(size)
     )
     Membership.objects.bulk_create(Membership(cohort=cohort, student=s) for s in students)
@@ -325,6 +334,53 @@ def test_mentor_pages_run_the_same_queries_for_5_and_500_students(
     assert response.status_code == 200
     if page == "cohorts:export":
         assert len(response.content.decode("utf-8-sig").strip().splitlines()) == size + 1
+
+
+def test_the_cohort_table_and_csv_show_each_students_clock(client, cohort, mentor):
+    start = academic_year_start(timezone.localdate())
+    semester = 1 if timezone.localdate().month >= 7 else 2
+    regular = join(cohort, UserFactory(name="Regular", batch=start - 1))
+    lateral = join(
+        cohort, UserFactory(name="Lateral", batch=start, entry_year=2, programme_years=5)
+    )
+    join(cohort, UserFactory(name="Unset", batch=None))
+    client.force_login(mentor)
+    response = client.get(cohort.get_absolute_url())
+    assert f"batch {start - 1} · Year 2</span>" in response.text
+    assert f"batch {start} · Year 2 (lateral) · 5-yr</span>" in response.text
+    assert "no batch</span>" in response.text
+    # Every item is due in year 1: behind for the regular student, prerequisites for
+    # the lateral entrant, who joined in year 2.
+    rows = {row.student: row for row in response.context["overview"].rows}
+    assert rows[regular].pace == "behind"
+    assert rows[lateral].pace == "on_track"
+    assert rows[lateral].summary.pace.behind == []
+    assert rows[lateral].term == 2 + semester  # the grid's "not due" reads this
+    export = client.get(reverse("cohorts:export", args=[cohort.pk]))
+    header, *body = csv.reader(io.StringIO(export.content.decode("utf-8-sig")))
+    by_name = {row[0]: dict(zip(header, row, strict=True)) for row in body}
+    assert by_name["Lateral"]["entry"] == "Year 2 (lateral entry)"
+    assert by_name["Lateral"]["programme years"] == "5"
+    assert by_name["Lateral"]["year of study"] == f"Year 2, semester {semester}"
+    assert by_name["Lateral"]["items behind"] == "0"
+    assert by_name["Regular"]["entry"] == "Year 1 (regular)"
+    assert by_name["Regular"]["programme years"] == "4"
+    assert by_name["Unset"]["year of study"] == ""
+
+
+def test_a_lateral_entrants_prerequisites_are_not_counted_as_due_in_stuck_items(cohort):
+    start = academic_year_start(timezone.localdate())
+    for name in ("Regular A", "Regular B"):
+        join(cohort, UserFactory(name=name, batch=start - 1))
+    join(cohort, UserFactory(name="Lateral", batch=start, entry_year=2))
+    overview = cohort_overview(cohort, today=timezone.localdate(), now=timezone.now())
+    stuck = overview.stuck_items()
+    assert stuck  # every item is due in year 1 and nobody did it
+    for entry in stuck:
+        # Due for the two regular students only: the lateral entrant is neither counted
+        # as due nor as having done it.
+        assert (entry.students.total, entry.students.complete) == (2, 0)
+        assert sorted(s.name for s in entry.not_done) == ["Regular A", "Regular B"]
 
 
 # -- grid -------------------------------------------------------------------------
@@ -465,8 +521,17 @@ def test_csv_export_has_a_row_per_student_and_neutralises_formulas(client, cohor
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
     header, *body = rows
-    assert header[:5] == ["name", "email", "batch", "joined", "overall %"]
-    assert [stage.title + " %" for stage in cohort.roadmap.stages.all()] == header[5:-5]
+    assert header[:8] == [
+        "name",
+        "email",
+        "batch",
+        "entry",
+        "programme years",
+        "year of study",
+        "joined",
+        "overall %",
+    ]
+    assert [stage.title + " %" for stage in cohort.roadmap.stages.all()] == header[8:-5]
     names = sorted(row[0] for row in body)
     assert names == ['\'=HYPERLINK("http://evil")', "Plain Name"]
 

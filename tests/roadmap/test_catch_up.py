@@ -12,7 +12,7 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
-from roadmap.figures import study_point
+from roadmap.figures import AcademicClock, study_point
 from roadmap.models import Item, Progress, ProgressEvent, Status
 from roadmap.services import (
     CATCH_UP_MAX_ITEMS,
@@ -33,7 +33,7 @@ pytestmark = pytest.mark.django_db
 def batch_in_year(year: int) -> int:
     """The batch that is in ``year`` of study today."""
     today = timezone.localdate()
-    return today.year + study_point(today.year, today).year - year
+    return today.year + study_point(AcademicClock(today.year), today).year - year
 
 
 @pytest.fixture

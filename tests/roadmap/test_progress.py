@@ -5,6 +5,7 @@ from datetime import date
 import pytest
 
 from roadmap.figures import (
+    AcademicClock,
     ItemTable,
     academic_year_start,
     fraction_done,
@@ -59,7 +60,7 @@ def test_percent_rounds_down_so_100_means_everything():
 
 
 def test_no_items_gives_zero_everywhere():
-    summary = ItemTable([]).summarize({}, batch=2025, today=TODAY)
+    summary = ItemTable([]).summarize({}, clock=AcademicClock(2025), today=TODAY)
     assert summary.overall.percent == 0
     assert summary.pace.expected_percent == 0
     assert summary.pace.on_track
@@ -69,14 +70,16 @@ def test_no_items_gives_zero_everywhere():
 def test_optional_items_are_tallied_apart_and_never_lower_the_percent():
     required = make_item(1)
     optional = make_item(2, optional=True)
-    summary = ItemTable([required, optional]).summarize(progress(required), batch=2025, today=TODAY)
+    summary = ItemTable([required, optional]).summarize(
+        progress(required), clock=AcademicClock(2025), today=TODAY
+    )
     assert summary.overall.percent == 100
     assert (summary.optional.complete, summary.optional.total) == (0, 1)
 
 
 def test_all_optional_roadmap_has_nothing_required():
     items = [make_item(1, optional=True), make_item(2, optional=True)]
-    summary = ItemTable(items).summarize(progress(items[0]), batch=2025, today=TODAY)
+    summary = ItemTable(items).summarize(progress(items[0]), clock=AcademicClock(2025), today=TODAY)
     assert (summary.overall.total, summary.overall.percent) == (0, 0)
     assert summary.optional.complete == 1
     assert summary.pace.on_track
@@ -87,14 +90,14 @@ def test_counted_items_contribute_a_fraction_capped_at_one():
     plain = make_item(2)
     half = ItemTable([counted, plain]).summarize(
         progress(counted, Status.IN_PROGRESS, 100),
-        batch=2025,
+        clock=AcademicClock(2025),
         today=TODAY,
     )
     assert half.overall.done == 0.5
     assert half.overall.percent == 25
     over = ItemTable([counted, plain]).summarize(
         progress(counted, Status.IN_PROGRESS, 900),
-        batch=2025,
+        clock=AcademicClock(2025),
         today=TODAY,
     )
     assert over.overall.percent == 50
@@ -103,7 +106,9 @@ def test_counted_items_contribute_a_fraction_capped_at_one():
 
 def test_skipped_never_counts_as_done_and_is_behind_when_due():
     item = make_item(1, year=1, semester=1)
-    summary = ItemTable([item]).summarize(progress(item, Status.SKIPPED), batch=2025, today=TODAY)
+    summary = ItemTable([item]).summarize(
+        progress(item, Status.SKIPPED), clock=AcademicClock(2025), today=TODAY
+    )
     assert summary.overall.percent == 0
     assert summary.pace.behind == [item]
 
@@ -123,7 +128,7 @@ def test_skipped_never_counts_as_done_and_is_behind_when_due():
     ],
 )
 def test_study_point_from_batch_and_date(batch, today, label, term):
-    point = study_point(batch, today)
+    point = study_point(AcademicClock(batch), today)
     assert point.label == label
     assert point.term == term
 
@@ -139,8 +144,8 @@ def test_the_academic_year_starts_in_the_set_month(settings, today, year):
 
 def test_academic_year_start_is_a_setting(settings):
     settings.WAYPOINT_ACADEMIC_YEAR_START_MONTH = 8
-    assert study_point(2025, date(2026, 7, 15)).label == "Year 1, semester 2"
-    assert study_point(2025, date(2026, 8, 1)).label == "Year 2, semester 1"
+    assert study_point(AcademicClock(2025), date(2026, 7, 15)).label == "Year 1, semester 2"
+    assert study_point(AcademicClock(2025), date(2026, 8, 1)).label == "Year 2, semester 1"
 
 
 def test_pace_expects_items_due_at_or_before_the_current_point():
@@ -152,7 +157,7 @@ def test_pace_expects_items_due_at_or_before_the_current_point():
         make_item(5, year=3, semester=1),
     ]
     done = {**progress(items[0]), **progress(items[3])}
-    pace = ItemTable(items).summarize(done, batch=2025, today=TODAY).pace
+    pace = ItemTable(items).summarize(done, clock=AcademicClock(2025), today=TODAY).pace
     assert pace.point.label == "Year 2, semester 1"
     assert pace.expected_percent == 60
     assert pace.actual_percent == 40
@@ -162,7 +167,9 @@ def test_pace_expects_items_due_at_or_before_the_current_point():
 
 def test_graduated_batch_expects_everything():
     items = [make_item(1, year=4, semester=2), make_item(2, year=1, semester=1)]
-    pace = ItemTable(items).summarize(progress(items[0]), batch=2018, today=TODAY).pace
+    pace = (
+        ItemTable(items).summarize(progress(items[0]), clock=AcademicClock(2018), today=TODAY).pace
+    )
     assert pace.point.graduated
     assert pace.expected_percent == 100
     assert pace.behind == [items[1]]
@@ -170,14 +177,14 @@ def test_graduated_batch_expects_everything():
 
 def test_before_the_first_year_nothing_is_expected():
     items = [make_item(1, year=1, semester=1)]
-    pace = ItemTable(items).summarize({}, batch=2027, today=TODAY).pace
+    pace = ItemTable(items).summarize({}, clock=AcademicClock(2027), today=TODAY).pace
     assert not pace.point.started
     assert pace.expected_percent == 0
     assert pace.on_track
 
 
 def test_no_batch_means_no_pace():
-    assert ItemTable([make_item(1)]).summarize({}, batch=None, today=TODAY).pace is None
+    assert ItemTable([make_item(1)]).summarize({}, clock=None, today=TODAY).pace is None
 
 
 def test_by_stage_milestone_and_kind_use_required_items():
@@ -185,7 +192,7 @@ def test_by_stage_milestone_and_kind_use_required_items():
     b = make_item(2, stage_pk=2, milestone_pk=2, kind="project")
     c = make_item(3, stage_pk=2, milestone_pk=2, kind="project", optional=True)
     summary = ItemTable([a, b, c]).summarize(
-        {**progress(a), **progress(c)}, batch=None, today=TODAY
+        {**progress(a), **progress(c)}, clock=None, today=TODAY
     )
     assert summary.by_stage[1].percent == 100
     assert summary.by_stage[2].percent == 0

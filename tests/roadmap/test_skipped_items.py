@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from cohorts.models import Cohort, Membership
 from cohorts.overview import BEHIND, ON_TRACK, cohort_pace
-from roadmap.figures import ItemTable
+from roadmap.figures import AcademicClock, ItemTable
 from roadmap.models import Item, Status
 from roadmap.services import follow_roadmap, progress_set
 from tests.factories import ItemFactory, UserFactory, build_roadmap
@@ -56,7 +56,9 @@ def progress_of(student):
 
 
 def test_a_skipped_item_due_by_now_puts_pace_behind(roadmap, student, skipped):
-    summary = ItemTable(items_of(roadmap)).summarize(progress_of(student), batch=2025, today=TODAY)
+    summary = ItemTable(items_of(roadmap)).summarize(
+        progress_of(student), clock=AcademicClock(2025), today=TODAY
+    )
     assert summary.overall.percent == 90
     assert len(summary.skipped) == 1
     assert summary.pace.expected_percent == 60
@@ -70,7 +72,9 @@ def test_a_skipped_item_not_yet_due_leaves_pace_on_track(roadmap, student):
     for item in items[:6]:
         progress_set(student=student, item=item, status=Status.DONE)
     progress_set(student=student, item=items[6], status=Status.SKIPPED)  # due in year 4
-    summary = ItemTable(items_of(roadmap)).summarize(progress_of(student), batch=2025, today=TODAY)
+    summary = ItemTable(items_of(roadmap)).summarize(
+        progress_of(student), clock=AcademicClock(2025), today=TODAY
+    )
     assert len(summary.skipped) == 1
     assert summary.pace.skipped == []
     assert summary.pace.on_track
@@ -78,14 +82,18 @@ def test_a_skipped_item_not_yet_due_leaves_pace_on_track(roadmap, student):
 
 
 def test_the_mentor_and_the_student_read_the_same_pace(roadmap, student, skipped):
-    summary = ItemTable(items_of(roadmap)).summarize(progress_of(student), batch=2025, today=TODAY)
+    summary = ItemTable(items_of(roadmap)).summarize(
+        progress_of(student), clock=AcademicClock(2025), today=TODAY
+    )
     from django.utils import timezone
 
     now = timezone.now()
     assert cohort_pace(summary, now, now, joined_at=now) == BEHIND
     for item in Item.objects.filter(pk=skipped.pk):
         progress_set(student=student, item=item, status=Status.DONE)
-    summary = ItemTable(items_of(roadmap)).summarize(progress_of(student), batch=2025, today=TODAY)
+    summary = ItemTable(items_of(roadmap)).summarize(
+        progress_of(student), clock=AcademicClock(2025), today=TODAY
+    )
     assert cohort_pace(summary, now, now, joined_at=now) == ON_TRACK
 
 

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from cohorts.models import Cohort, Membership
-from roadmap.figures import academic_year_start, study_point
+from roadmap.figures import AcademicClock, academic_year_start, study_point
 from roadmap.models import (
     REVIEWED_KINDS,
     Enrollment,
@@ -114,7 +114,7 @@ def build_cohort(roadmap, size, rng, *, prefix="bench", full=False):
     items = list(Item.objects.active().of_roadmap(roadmap).select_related("milestone__stage"))
     progress, events = [], []
     for student in students:
-        term = study_point(student.batch, today).term
+        term = study_point(AcademicClock.of(student), today).term
         diligence = rng.uniform(0.2, 1.0)
         for item in items:
             due = item.due_term <= term

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from cohorts.models import Cohort, Membership
-from roadmap.figures import academic_year_start, study_point
+from roadmap.figures import AcademicClock, academic_year_start, study_point
 from roadmap.models import REVIEWED_KINDS, Item, Progress, ProgressEvent, Status
 from roadmap.services import follow_default_roadmap, progress_set
 
@@ -131,7 +131,7 @@ def seed_progress(student, *, diligence: float, quiet_days: int, seed: str) -> N
     if enrollment is None:
         return
     rng = random.Random(seed)
-    point = study_point(student.batch, timezone.localdate())
+    point = study_point(AcademicClock.of(student), timezone.localdate())
     items = Item.objects.active().of_roadmap(enrollment.roadmap).select_related("milestone__stage")
     for item in items:
         due = item.due_term <= point.term
