@@ -75,6 +75,8 @@ def main(base):
             "email": email,
             "name": "Smoke Test",
             "batch": batch,
+            "entry_year": 1,
+            "programme_years": 4,
             "password1": password,
             "password2": password,
         },
@@ -90,7 +92,7 @@ def main(base):
     check("/accounts/login/" in url, "after signing out, the dashboard asks to sign in")
     status, url, _, page = smoke.form_post(
         f"/accounts/login/?next=/roadmaps/{ROADMAP}/checklist/",
-        {"username": email, "password": password},
+        {"login": email, "password": password},
     )
     check(status == 200 and "/checklist/" in url, "signing in again leads back to the checklist")
 
@@ -133,7 +135,7 @@ def main(base):
     stranger = Smoke(base)
     for attempt in range(1, 8):
         status, _, headers, page = stranger.form_post(
-            "/accounts/login/", {"username": email, "password": f"wrong-{attempt}"}
+            "/accounts/login/", {"login": email, "password": f"wrong-{attempt}"}
         )
         if status != 400:  # a wrong password is bad input: 400, then 429
             break
