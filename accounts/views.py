@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 from django.shortcuts import redirect, render, resolve_url
 from django.views.decorators.debug import sensitive_post_parameters
 
-from config.http import next_page
+from config.http import next_page, problem
 
 from .adapter import after_sign_up_url
 from .forms import DeleteAccountForm, ProfileForm
@@ -118,3 +118,14 @@ def password_reset(request):
 
 
 _password_reset = bad_input_is_400(allauth_views.password_reset)
+
+
+def too_many_requests(request):
+    """allauth's limits (sign-ups, verification mails, reset-link pages; config/settings.py)
+    answer here: a 429 that says what happened and what to do."""
+    return problem(
+        request,
+        "Too many requests from your network in the last minutes. Nothing was changed: "
+        "wait a few minutes, then try again.",
+        status=429,
+    )

@@ -31,3 +31,5 @@ handler400 = "config.http.bad_request"
 handler403 = "config.http.permission_denied"
 handler404 = "config.http.page_not_found"
 handler500 = "config.http.server_error"
+# allauth's own limits answer with this (config/settings.py, ACCOUNT_RATE_LIMITS).
+handler429 = "accounts.views.too_many_requests"
