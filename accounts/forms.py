@@ -2,6 +2,7 @@ from datetime import date
 
 from allauth.account.forms import (
     ChangePasswordForm,
+    LoginForm,
     ResetPasswordForm,
     ResetPasswordKeyForm,
     SignupForm,
@@ -30,6 +31,17 @@ class BatchField(forms.TypedChoiceField):
             error_messages={"invalid_choice": "Choose the year your B.Tech started from the list."},
             **kwargs,
         )
+
+
+class SignInForm(LoginForm):
+    """allauth's sign-in by email. The page links "Forgot your password?" below the form,
+    large enough to tap; allauth's second, small one inside the password's help goes."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["password"].help_text = ""
+        self.fields["login"].widget.attrs.pop("placeholder", None)
+        self.fields["password"].widget.attrs.pop("placeholder", None)
 
 
 class SignUpForm(SignupForm):

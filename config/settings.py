@@ -159,6 +159,7 @@ ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_FORMS = {
+    "login": "accounts.forms.SignInForm",
     "signup": "accounts.forms.SignUpForm",
     "change_password": "accounts.forms.GuardedChangePasswordForm",
     "reset_password": "accounts.forms.LimitedResetPasswordForm",

@@ -5,6 +5,7 @@ import pytest
 from accounts.forms import (
     DeleteAccountForm,
     ProfileForm,
+    SignInForm,
     SignUpForm,
     batch_choices,
 )
@@ -69,6 +70,13 @@ def test_signup_form_puts_each_problem_next_to_its_field(overrides, field, messa
     form = SignUpForm(signup_data(**overrides))
     assert not form.is_valid()
     assert message in " ".join(form.errors[field])
+
+
+def test_sign_in_form_asks_for_an_email_with_no_second_reset_link():
+    form = SignInForm()
+    assert form.fields["login"].label == "Email"
+    assert form.fields["login"].widget.attrs["autocomplete"] == "email"
+    assert form.fields["password"].help_text == ""
 
 
 def test_profile_form_edits_name_and_batch_only(user):
