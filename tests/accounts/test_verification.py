@@ -18,6 +18,7 @@ from django.urls import reverse
 
 from accounts.models import User
 from tests.factories import TEST_PASSWORD, RoadmapFactory, UserFactory, signup_data
+from tests.test_settings import start_django
 
 pytestmark = pytest.mark.django_db
 
@@ -199,3 +200,44 @@ def test_users_from_before_allauth_are_migrated_with_their_address_verified():
         ]
     finally:
         migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
+
+
+# -- the setting -----------------------------------------------------------------------
+
+VERIFICATION = "from django.conf import settings; print(settings.ACCOUNT_EMAIL_VERIFICATION)"
+PRODUCTION = {"DJANGO_DEBUG": "0", "DJANGO_SECRET_KEY": "p4$-" + "x7Qm2Lz9" * 8}
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({**PRODUCTION, "DJANGO_EMAIL_HOST": "smtp.example.org"}, "mandatory"),
+        ({"DJANGO_DEBUG": "1"}, "mandatory"),  # make run: the console shows the link
+        (PRODUCTION, "none"),  # mail off: nothing could be verified
+        (
+            {
+                **PRODUCTION,
+                "DJANGO_EMAIL_HOST": "smtp.example.org",
+                "WAYPOINT_EMAIL_VERIFICATION": "optional",
+            },
+            "optional",
+        ),
+    ],
+)
+def test_verification_follows_the_environment(env, expected):
+    result = start_django(VERIFICATION, **env)
+    assert result.stdout.strip() == expected, result.stderr
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({**PRODUCTION, "WAYPOINT_EMAIL_VERIFICATION": "mandatory"}, "needs mail"),
+        ({"DJANGO_DEBUG": "1", "WAYPOINT_EMAIL_VERIFICATION": "always"}, "must be mandatory"),
+    ],
+)
+def test_a_verification_setting_that_cannot_work_stops_the_start_in_words(env, message):
+    result = start_django(VERIFICATION, **env)
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert message in result.stderr
