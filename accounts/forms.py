@@ -1,20 +1,19 @@
 from datetime import date
 
-from django import forms
-from django.contrib.auth import password_validation
-from django.contrib.auth.forms import (
-    AuthenticationForm,
-    PasswordChangeForm,
-    PasswordResetForm,
-    SetPasswordForm,
+from allauth.account.forms import (
+    ChangePasswordForm,
+    LoginForm,
+    ResetPasswordForm,
+    ResetPasswordKeyForm,
+    SignupForm,
 )
+from allauth.core import context
+from django import forms
 
 from . import throttle
 from .models import Entry, Programme, User
 
 CLOCK_FIELDS = ["batch", "entry_year", "programme_years"]
-
-DUPLICATE_EMAIL = "An account with this email already exists. Sign in or reset your password."
 
 
 def batch_choices(today: date | None = None):
@@ -71,70 +70,41 @@ def programme_years_field(**kwargs) -> forms.TypedChoiceField:
     )
 
 
-class SignInForm(AuthenticationForm):
-    """Django's sign-in form, labelled for email addresses."""
-
-    error_messages = {
-        **AuthenticationForm.error_messages,
-        # Django's own text says both fields may be case-sensitive; emails are not here.
-        "invalid_login": "That email and password do not match an account. "
-        "Check the password: it is case-sensitive (the email is not).",
-    }
+class SignInForm(LoginForm):
+    """allauth's sign-in by email. The page links "Forgot your password?" below the form,
+    large enough to tap; allauth's second, small one inside the password's help goes."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["username"].label = "Email"
-        self.fields["username"].widget.attrs.update(autocomplete="email", inputmode="email")
+        self.fields["password"].help_text = ""
+        self.fields["login"].widget.attrs.pop("placeholder", None)
+        self.fields["password"].widget.attrs.pop("placeholder", None)
 
 
-class SignUpForm(forms.ModelForm):
+class SignUpForm(SignupForm):
+    """allauth's sign-up (email, password twice) with what Waypoint needs to know about a
+    student: their name, batch and academic clock. ``AccountAdapter.save_user`` stores them."""
+
+    name = forms.CharField(
+        label="Your name",
+        max_length=150,
+        help_text="How mentors and the app address you.",
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+    )
     batch = BatchField()
-    password1 = forms.CharField(
-        label="Password",
-        strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        help_text="At least 12 characters; a short sentence works well.",
-    )
-    password2 = forms.CharField(
-        label="Password again",
-        strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-    )
+    entry_year = entry_year_field()
+    programme_years = programme_years_field()
 
-    class Meta:
-        model = User
-        fields = ["email", "name", "batch"]
-        widgets = {
-            "email": forms.EmailInput(attrs={"autocomplete": "email"}),
-            "name": forms.TextInput(attrs={"autocomplete": "name"}),
-        }
-        labels = {"name": "Your name"}
-
-    def clean_email(self):
-        email = User.objects.normalize_email(self.cleaned_data["email"]).strip()
-        if User.objects.filter(email__iexact=email).exists():
-            raise forms.ValidationError(DUPLICATE_EMAIL)
-        return email
-
-    def clean(self):
-        cleaned = super().clean()
-        password1, password2 = cleaned.get("password1"), cleaned.get("password2")
-        if password1 and password2 and password1 != password2:
-            self.add_error("password2", "The two passwords do not match.")
-        elif password1:
-            user = User(email=cleaned.get("email", ""), name=cleaned.get("name", ""))
-            try:
-                password_validation.validate_password(password1, user)
-            except forms.ValidationError as error:
-                self.add_error("password1", error)
-        return cleaned
-
-    def save(self, commit=True):
-        user = super().save(commit=False)
-        user.set_password(self.cleaned_data["password1"])
-        if commit:
-            user.save()
-        return user
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.order_fields(
+            ["email", "name", "batch", "entry_year", "programme_years", "password1", "password2"]
+        )
+        self.fields["password1"].help_text = "At least 12 characters; a short sentence works well."
+        self.fields["password2"].label = "Password again"
+        for field in self.fields.values():
+            # Labels name every field; a placeholder repeating them only adds noise.
+            field.widget.attrs.pop("placeholder", None)
 
 
 class ProfileForm(forms.ModelForm):
@@ -192,36 +162,37 @@ class DeleteAccountForm(forms.Form):
         return password
 
 
-class GuardedPasswordChangeForm(PasswordChangeForm):
-    """Django's password change, with the old password counted as a guess like a sign-in."""
+class GuardedChangePasswordForm(ChangePasswordForm):
+    """allauth's password change, with the current password counted as a guess like a
+    sign-in (accounts/throttle.py)."""
 
-    def __init__(self, user, *args, request, **kwargs):
-        super().__init__(user, *args, **kwargs)
-        self.request = request
-
-    def clean_old_password(self):
-        old_password = self.cleaned_data["old_password"]
-        if not throttle.check_password(self.request, self.user, old_password):
-            raise forms.ValidationError(
-                self.error_messages["password_incorrect"], code="password_incorrect"
-            )
+    def clean_oldpassword(self):
+        old_password = self.cleaned_data.get("oldpassword", "")
+        if not throttle.check_password(context.request, self.user, old_password):
+            raise forms.ValidationError("That is not your current password.")
         return old_password
 
 
-class LimitedPasswordResetForm(PasswordResetForm):
-    """Django's reset form, mailing each account at most WAYPOINT_RESET_MAILS_PER_ACCOUNT
-    links an hour. Past that, nothing is sent and the answer is the same as ever, so it
-    never tells whether an email has an account."""
+class LimitedResetPasswordForm(ResetPasswordForm):
+    """allauth's reset request, limited per address (WAYPOINT_RESET_MAILS_PER_ADDRESS an
+    hour, then a 429) and per account (WAYPOINT_RESET_MAILS_PER_ACCOUNT mails an hour; past
+    that nothing is sent and the answer is the same as ever, so it never tells whether an
+    email has an account)."""
 
-    def get_users(self, email):
-        return (user for user in super().get_users(email) if throttle.may_mail_reset_link(user))
+    def save(self, request, **kwargs):
+        try:
+            throttle.reserve_reset_request(request)
+        except throttle.GuessRefused:
+            # request.refusal is set: accounts.security.RefusalMiddleware answers 429.
+            return self.cleaned_data["email"]
+        self.users = [user for user in self.users if throttle.may_mail_reset_link(user)]
+        return super().save(request, **kwargs)
 
 
-class ResetSetPasswordForm(SetPasswordForm):
+class ResetSetPasswordForm(ResetPasswordKeyForm):
     """Setting a password from a reset link lifts every sign-in lock on the account:
     whoever holds the mailbox is the owner, even behind an address someone else locked."""
 
-    def save(self, commit=True):
-        user = super().save(commit)
-        throttle.forget_account(user)
-        return user
+    def save(self):
+        super().save()
+        throttle.forget_account(self.user)

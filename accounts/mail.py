@@ -42,13 +42,15 @@ class MailOffBackend(BaseEmailBackend):
 
 @checks.register(checks.Tags.mail, deploy=True)
 def check_mail_delivers(app_configs, **kwargs):
-    """accounts.W001 when production runs without SMTP: password reset by email is off."""
+    """accounts.W001 when production runs without SMTP: password reset by email and email
+    verification are off."""
     if settings.MAIL_DELIVERS:
         return []
     return [
         checks.Warning(
             "DJANGO_EMAIL_HOST is not set: mail is off, so nobody can reset a forgotten "
-            "password by email (the reset pages say to ask an admin).",
+            "password by email (the reset pages say to ask an admin), and email addresses "
+            "are not verified at sign-up (WAYPOINT_EMAIL_VERIFICATION=none).",
             hint="Set DJANGO_EMAIL_HOST (and DJANGO_EMAIL_PORT, DJANGO_EMAIL_USER, "
             "DJANGO_EMAIL_PASSWORD) to an SMTP relay; see docs/deploy.md.",
             id="accounts.W001",

@@ -6,9 +6,9 @@ from django.urls import Resolver404, resolve
 
 # The views where a person types a password that is checked (accounts/throttle.py).
 PASSWORD_CHECKING_VIEWS = {
-    "accounts:login",
+    "account_login",
     "admin:login",
-    "accounts:password_change",
+    "account_change_password",
     "accounts:delete",
 }
 

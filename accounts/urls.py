@@ -1,56 +1,42 @@
-from django.contrib.auth import views as auth_views
-from django.urls import path, reverse_lazy
+"""Waypoint's own account pages, and addresses from before django-allauth.
+
+Sign-up, sign-in, sign-out, verification and passwords are allauth's (config/urls.py
+includes ``allauth.urls`` under /accounts/ after these); two of its views are wrapped
+here at their own addresses, so their names stay allauth's."""
+
+from django.urls import path, re_path, reverse_lazy
+from django.views.generic import RedirectView
 
 from . import views
-from .forms import ResetSetPasswordForm, SignInForm
 
 app_name = "accounts"
 
+
+def _moved_to(name: str):
+    return RedirectView.as_view(url=reverse_lazy(name))
+
+
 urlpatterns = [
-    path("signup/", views.signup, name="signup"),
-    path(
-        "login/",
-        views.SignInView.as_view(
-            template_name="accounts/login.html",
-            authentication_form=SignInForm,
-            redirect_authenticated_user=True,
-        ),
-        name="login",
-    ),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("profile/", views.profile, name="profile"),
     path("delete/", views.delete_account, name="delete"),
-    path("password/", views.password_change, name="password_change"),
-    path(
-        "password/done/",
-        auth_views.PasswordChangeDoneView.as_view(
-            template_name="accounts/password_change_done.html"
-        ),
-        name="password_change_done",
-    ),
-    path("password/reset/", views.password_reset, name="password_reset"),
-    path(
-        "password/reset/sent/",
-        auth_views.PasswordResetDoneView.as_view(template_name="accounts/password_reset_done.html"),
-        name="password_reset_done",
-    ),
-    path(
-        "password/reset/<uidb64>/<token>/",
-        views.ResetConfirmView.as_view(
-            template_name="accounts/password_reset_confirm.html",
-            form_class=ResetSetPasswordForm,
-            # The mailbox's owner is signed in at once: an address that too many guesses
-            # locked (a campus NAT, say) does not keep them out.
-            post_reset_login=True,
-            success_url=reverse_lazy("accounts:password_reset_complete"),
-        ),
-        name="password_reset_confirm",
-    ),
-    path(
-        "password/reset/complete/",
-        auth_views.PasswordResetCompleteView.as_view(
-            template_name="accounts/password_reset_complete.html"
-        ),
-        name="password_reset_complete",
+    # Bookmarks and mails from before: the same pages under allauth's addresses. A reset
+    # link mailed before cannot be checked any more: it leads to asking for a new one.
+    path("password/", _moved_to("account_change_password")),
+    path("password/done/", _moved_to("account_change_password")),
+    path("password/reset/sent/", _moved_to("account_reset_password_done")),
+    path("password/reset/complete/", _moved_to("account_login")),
+    path("password/reset/<str:uidb64>/<str:token>/", _moved_to("account_reset_password")),
+]
+
+# allauth's views as Waypoint runs them, at allauth's addresses and names.
+allauth_overrides = [
+    path("signup/", views.signup, name="account_signup"),
+    path("login/", views.login, name="account_login"),
+    path("password/change/", views.password_change, name="account_change_password"),
+    path("password/reset/", views.password_reset, name="account_reset_password"),
+    re_path(
+        r"^password/reset/key/(?P<uidb36>[0-9A-Za-z]+)-(?P<key>.+)/$",
+        views.password_reset_from_key,
+        name="account_reset_password_from_key",
     ),
 ]

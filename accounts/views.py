@@ -1,79 +1,84 @@
-from urllib.parse import urlencode
+from functools import wraps
 
+from allauth.account import views as allauth_views
+from allauth.account.adapter import get_adapter
+from allauth.account.internal import flows
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import login, logout, update_session_auth_hash
-from django.contrib.auth import views as auth_views
+from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.db import IntegrityError, transaction
 from django.shortcuts import redirect, render, resolve_url
 from django.views.decorators.debug import sensitive_post_parameters
 
-from config.http import next_page
+from config.http import next_page, problem
 
-from . import throttle
+from .adapter import after_sign_up_url
 from .clock import ClockRefused, clock_set
-from .forms import (
-    DUPLICATE_EMAIL,
-    DeleteAccountForm,
-    GuardedPasswordChangeForm,
-    LimitedPasswordResetForm,
-    ProfileForm,
-    SignUpForm,
-)
+from .forms import DeleteAccountForm, ProfileForm
 from .models import ClockChange
 
-# The one backend (config/settings.py): a session names the backend that signed it in.
-BACKEND = "accounts.backends.ThrottledModelBackend"
+
+def bad_input_is_400(view):
+    """Wrap one of allauth's form views so that a form that does not validate is answered
+    400, as bad input is everywhere else in Waypoint, with the form and its messages
+    (allauth answers 200). Other answers pass unchanged."""
+
+    @wraps(view)
+    def answered(request, *args, **kwargs):
+        response = view(request, *args, **kwargs)
+        form = (getattr(response, "context_data", None) or {}).get("form")
+        refused = form is not None and form.is_bound and form.errors
+        if request.method == "POST" and response.status_code == 200 and refused:
+            response.status_code = 400
+        return response
+
+    return answered
 
 
-class BadInputIs400:
-    """For Django's own form views: a form that does not validate is answered 400, as
-    bad input is everywhere else, with the form and its messages."""
+class SafeNext:
+    """Gives the page ``next``: the request's ``next`` only when it is on this site
+    (allauth's own ``redirect_field_value`` is whatever the query said)."""
 
-    def form_invalid(self, form):
-        return self.render_to_response(self.get_context_data(form=form), status=400)
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "next": next_page(self.request)}
 
 
-class SignInView(BadInputIs400, auth_views.LoginView):
+class SignInView(SafeNext, allauth_views.LoginView):
     pass
 
 
-class ResetConfirmView(BadInputIs400, auth_views.PasswordResetConfirmView):
-    pass
+class SignUpView(SafeNext, allauth_views.SignupView):
+    """allauth's sign-up, handing the new student over to ``WAYPOINT_AFTER_SIGN_UP_URL``
+    with ``next`` carried on (accounts.adapter.after_sign_up_url), where allauth would go
+    to ``next`` directly and skip the roadmap's welcome."""
+
+    def form_valid(self, form):
+        try:
+            with transaction.atomic():
+                return super().form_valid(form)
+        except IntegrityError:
+            # Two submissions at once (a double click, two tabs): the second passed the
+            # check for a taken address just before the first created the account.
+            if settings.ACCOUNT_EMAIL_VERIFICATION == "mandatory":
+                # The answer a taken address gets: "check your email", the owner mailed.
+                email = form.cleaned_data["email"]
+                return flows.signup.prevent_enumeration(self.request, email=email)
+            form.add_error("email", get_adapter().error_messages["email_taken"])
+            return self.form_invalid(form)
+
+    def get_success_url(self):
+        return after_sign_up_url(self.request)
+
+    def get_authenticated_redirect_url(self):
+        # Someone signed in already has an account: on to their dashboard.
+        return resolve_url(settings.LOGIN_REDIRECT_URL)
 
 
-def _after_sign_up(request) -> str:
-    """``WAYPOINT_AFTER_SIGN_UP_URL`` (the roadmap app follows the default roadmap there),
-    carrying ``next`` on to it."""
-    url = resolve_url(settings.WAYPOINT_AFTER_SIGN_UP_URL)
-    page = next_page(request)
-    return f"{url}?{urlencode({'next': page})}" if page else url
-
-
-@sensitive_post_parameters("password1", "password2")
-def signup(request):
-    if request.user.is_authenticated:
-        return redirect("start")
-    # Bound on every POST, even an empty one, so missing fields are named, not ignored.
-    form = SignUpForm(request.POST if request.method == "POST" else None)
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                with transaction.atomic():
-                    user = form.save()
-            except IntegrityError:
-                # A double-click (or two tabs) sends the form twice: the second request
-                # passed the duplicate check before the first one created the account.
-                form.add_error("email", DUPLICATE_EMAIL)
-            else:
-                login(request, user, backend=BACKEND)
-                messages.success(request, f"Welcome to Waypoint, {user.get_short_name()}!")
-                return redirect(_after_sign_up(request))
-        return render(
-            request, "accounts/signup.html", {"form": form, "next": next_page(request)}, status=400
-        )
-    return render(request, "accounts/signup.html", {"form": form, "next": next_page(request)})
+signup = bad_input_is_400(SignUpView.as_view())
+login = bad_input_is_400(SignInView.as_view())
+password_change = bad_input_is_400(allauth_views.password_change)
+password_reset_from_key = bad_input_is_400(allauth_views.password_reset_from_key)
 
 
 @login_required
@@ -118,44 +123,24 @@ def delete_account(request):
     return render(request, "accounts/delete.html", {"form": form})
 
 
-@login_required
-@sensitive_post_parameters("old_password", "new_password1", "new_password2")
-def password_change(request):
-    """Change the password, the old one counted as a guess (accounts/throttle.py)."""
-    form = GuardedPasswordChangeForm(
-        request.user, request.POST if request.method == "POST" else None, request=request
-    )
-    if request.method == "POST":
-        if form.is_valid():
-            form.save()
-            # Stay signed in here; other sessions of the account end with the old password.
-            update_session_auth_hash(request, form.user)
-            return redirect("accounts:password_change_done")
-        return render(request, "accounts/password_change.html", {"form": form}, status=400)
-    return render(request, "accounts/password_change.html", {"form": form})
-
-
 def password_reset(request):
-    """Ask for a reset link by email, limited per address and per account.
-
-    Without mail (production with no SMTP, settings.MAIL_DELIVERS off) the page says so
-    and a POST is answered 503, sending nothing."""
+    """allauth's reset request; without mail (production with no SMTP, settings.MAIL_DELIVERS
+    off) the page says so and a POST is answered 503, sending nothing."""
     if not settings.MAIL_DELIVERS:
         status = 503 if request.method == "POST" else 200
         return render(request, "accounts/password_reset_unavailable.html", status=status)
-    form = LimitedPasswordResetForm(request.POST if request.method == "POST" else None)
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                throttle.reserve_reset_request(request)
-            except throttle.GuessRefused:
-                return render(request, "accounts/password_reset.html", {"form": form})
-            form.save(
-                request=request,
-                use_https=request.is_secure(),
-                subject_template_name="accounts/email/password_reset_subject.txt",
-                email_template_name="accounts/email/password_reset.txt",
-            )
-            return redirect("accounts:password_reset_done")
-        return render(request, "accounts/password_reset.html", {"form": form}, status=400)
-    return render(request, "accounts/password_reset.html", {"form": form})
+    return _password_reset(request)
+
+
+_password_reset = bad_input_is_400(allauth_views.password_reset)
+
+
+def too_many_requests(request):
+    """allauth's limits (sign-ups, verification mails, reset-link pages; config/settings.py)
+    answer here: a 429 that says what happened and what to do."""
+    return problem(
+        request,
+        "Too many requests from your network in the last minutes. Nothing was changed: "
+        "wait a few minutes, then try again.",
+        status=429,
+    )

@@ -268,7 +268,7 @@ def join(request, code):
         return render(request, "cohorts/join_invalid.html", status=404)
     if request.method == "POST":
         if not request.user.is_authenticated:
-            return redirect(f"{reverse('accounts:signup')}?next={cohort.get_join_url()}")
+            return redirect(f"{reverse('account_signup')}?next={cohort.get_join_url()}")
         try:
             joined = services.cohort_join(student=request.user, cohort=cohort)
         except CohortRefused as refused:  # archived since the page was opened

@@ -52,6 +52,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_htmx",
+    "allauth",
+    "allauth.account",
     "accounts",
     "roadmap",
     "cohorts",
@@ -71,6 +73,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # django-allauth: keeps a sign-in that waits for a verified address in the session.
+    "allauth.account.middleware.AccountMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     # Ours (config/http.py): send signed-out htmx requests to sign-in, keep private
@@ -133,18 +137,60 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
 # One backend: Django's, with every guess counted before the password is hashed
-# (accounts/throttle.py). A second backend would hash a wrong password a second time.
+# (accounts/throttle.py). django-allauth's sign-in calls authenticate(email=...) and so
+# comes through it too; a second backend would hash a wrong password a second time.
+# Sessions name this path, so it stays as it is.
 AUTHENTICATION_BACKENDS = ["accounts.backends.ThrottledModelBackend"]
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     # Older hashes keep working and are upgraded at the next sign-in.
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
-LOGIN_URL = "accounts:login"
+LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "start"
 # After sign-up: the new student follows WAYPOINT_DEFAULT_ROADMAP, then goes on.
 WAYPOINT_AFTER_SIGN_UP_URL = "roadmap:welcome"
 LOGOUT_REDIRECT_URL = "home"
+
+# Sign-up, sign-in, verification and password reset: django-allauth (accounts/adapter.py,
+# accounts/forms.py, templates/account/). Sign-in by email only: User has no username.
+ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+ACCOUNT_USER_MODEL_USERNAME_FIELD = None
+ACCOUNT_FORMS = {
+    "login": "accounts.forms.SignInForm",
+    "signup": "accounts.forms.SignUpForm",
+    "change_password": "accounts.forms.GuardedChangePasswordForm",
+    "reset_password": "accounts.forms.LimitedResetPasswordForm",
+    "reset_password_from_key": "accounts.forms.ResetSetPasswordForm",
+}
+# A taken address at sign-up, or an unknown one at password reset, gets the same answer
+# as any other; the address's owner is told by mail instead of the person asking.
+ACCOUNT_PREVENT_ENUMERATION = True
+# No mail to addresses that have no account: the reset form cannot be used to mail strangers.
+ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False
+ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
+ACCOUNT_LOGIN_ON_PASSWORD_RESET = True
+ACCOUNT_EMAIL_CONFIRMATION_EXPIRE_DAYS = 3
+# Reset links and verification links carry the site's scheme.
+ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http" if DEBUG else "https"
+# Our subjects (templates/account/email/) name Waypoint themselves.
+ACCOUNT_EMAIL_SUBJECT_PREFIX = ""
+ACCOUNT_LOGOUT_ON_GET = False
+ACCOUNT_SESSION_REMEMBER = True
+# One limit per concern (docs/deploy.md, "Limits"). Password guesses and reset mails are
+# counted in the database by accounts/throttle.py, shared by every app server with or
+# without Redis; allauth's counts for the same things live in the cache (per process
+# without Redis), so they are turned off rather than run twice. allauth keeps the limits
+# that ours never had (at their defaults): sign-ups per address (20 a minute), one
+# verification mail per address every 3 minutes, reset-link pages (20 a minute per address).
+ACCOUNT_RATE_LIMITS = {
+    "login_failed": None,
+    "login": None,
+    "change_password": None,
+    "reset_password": None,
+}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -181,9 +227,9 @@ STORAGES = {
 
 FIXTURE_DIRS = [BASE_DIR / "fixtures"]
 
-# Mail (password resets). With DJANGO_EMAIL_HOST: SMTP. Without it, in development
-# (DEBUG on): printed to the console, readable (accounts/mail.py). Without it in
-# production: mail is off. The password-reset pages then say so and send nothing,
+# Mail (email verification, password resets). With DJANGO_EMAIL_HOST: SMTP. Without it,
+# in development (DEBUG on): printed to the console, readable (accounts/mail.py). Without
+# it in production: mail is off. The password-reset pages then say so and send nothing,
 # and the deployment check says so (accounts.W001); nothing is printed nor lost silently.
 email_host = os.environ.get("DJANGO_EMAIL_HOST", "")
 MAIL_DELIVERS = bool(email_host) or DEBUG
@@ -206,6 +252,26 @@ elif DEBUG:
 else:
     MAILERS = {"default": {"BACKEND": "accounts.mail.MailOffBackend"}}
 DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "Waypoint <noreply@localhost>")
+
+# Email verification (WAYPOINT_EMAIL_VERIFICATION): "mandatory" (the default: nobody signs
+# in before following the link mailed to them), "optional" (a link is mailed, sign-in works
+# at once) or "none". It needs mail: without it (production with no SMTP relay) nothing
+# could be verified, so the default is then "none" and the deployment check says so
+# (accounts.W001); asking for verification without mail stops the start.
+WAYPOINT_EMAIL_VERIFICATION = os.environ.get(
+    "WAYPOINT_EMAIL_VERIFICATION", "mandatory" if MAIL_DELIVERS else "none"
+).strip()
+if WAYPOINT_EMAIL_VERIFICATION not in {"mandatory", "optional", "none"}:
+    raise ImproperlyConfigured(
+        "WAYPOINT_EMAIL_VERIFICATION must be mandatory, optional or none, "
+        f"not {WAYPOINT_EMAIL_VERIFICATION!r}."
+    )
+if WAYPOINT_EMAIL_VERIFICATION != "none" and not MAIL_DELIVERS:
+    raise ImproperlyConfigured(
+        f"WAYPOINT_EMAIL_VERIFICATION={WAYPOINT_EMAIL_VERIFICATION} needs mail: set "
+        "DJANGO_EMAIL_HOST (docs/deploy.md, 'Mail'), or WAYPOINT_EMAIL_VERIFICATION=none."
+    )
+ACCOUNT_EMAIL_VERIFICATION = WAYPOINT_EMAIL_VERIFICATION
 
 # Shared cache (and so shared rate-limit state) when several app servers run: Redis.
 if os.environ.get("REDIS_URL"):

@@ -1,6 +1,7 @@
 import socket
 
 import pytest
+from django.core.cache import cache
 
 from tests.factories import CohortFactory, UserFactory
 
@@ -9,6 +10,13 @@ from tests.factories import CohortFactory, UserFactory
 def fast_password_hasher(settings):
     # Real hashers are slow on purpose; tests create many users.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    # allauth's limits (sign-ups, verification mails) count in the cache: each test starts
+    # from none, as the database-backed counts do.
+    cache.clear()
 
 
 @pytest.fixture

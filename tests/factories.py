@@ -1,6 +1,7 @@
 import factory
 from factory.django import DjangoModelFactory
 
+from accounts.adapter import set_email_verified
 from accounts.models import User
 from cohorts.models import Cohort, Membership
 from roadmap.models import Item, Kind, Milestone, Roadmap, Skill, SkillCategory, Stage
@@ -15,10 +16,18 @@ def signup_data(**overrides):
         "email": "Asha.Verma@Example.com",
         "name": "Asha Verma",
         "batch": "2025",
+        "entry_year": "1",
+        "programme_years": "4",
         "password1": NEW_PASSWORD,
         "password2": NEW_PASSWORD,
         **overrides,
     }
+
+
+def credentials(url: str, email: str, password: str) -> dict:
+    """What a sign-in form posts: ours (allauth's) names the email "login", the admin's
+    (Django's) "username"."""
+    return {"username" if url.startswith("/admin/") else "login": email, "password": password}
 
 
 class UserFactory(DjangoModelFactory):
@@ -32,8 +41,11 @@ class UserFactory(DjangoModelFactory):
 
     @classmethod
     def _create(cls, model_class, *args, **kwargs):
-        # Through the manager, so the password is hashed as at sign-up.
-        return model_class.objects.create_user(*args, **kwargs)
+        # Through the manager, so the password is hashed as at sign-up; with the address
+        # verified, as every account from before verification is (and sign-in asks).
+        user = model_class.objects.create_user(*args, **kwargs)
+        set_email_verified(user)
+        return user
 
 
 class RoadmapFactory(DjangoModelFactory):

@@ -10,13 +10,14 @@ import re
 from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
+from allauth.account.models import EmailAddress, EmailConfirmationHMAC
 from django.contrib.auth.tokens import default_token_generator
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
 from django.test import Client
 from django.urls import URLResolver, get_resolver, path
 from django.utils.encoding import force_bytes
-from django.utils.http import urlsafe_base64_encode
+from django.utils.http import int_to_base36, urlsafe_base64_encode
 
 from cohorts.models import Cohort
 from config import http
@@ -109,6 +110,13 @@ def sample_kwargs(name: str, template: str, site) -> dict[str, str]:
             case "uidb64":
                 value = urlsafe_base64_encode(force_bytes(site["staff"].pk))
             case "token":
+                value = default_token_generator.make_token(site["staff"])
+            case "uidb36":
+                value = int_to_base36(site["staff"].pk)
+            case "key" if name == "account_confirm_email":
+                address = EmailAddress.objects.get(user=site["staff"])
+                value = EmailConfirmationHMAC(address).key
+            case "key":
                 value = default_token_generator.make_token(site["staff"])
             case "content_type_id":
                 value = ContentType.objects.get_for_model(Roadmap).pk
@@ -340,7 +348,7 @@ def test_signing_in_again_lands_on_the_page_at_the_item(client, site):
     assert "You were signed out, so that change was not saved" in sign_in_page.text
     signed_in = client.post(
         response["HX-Redirect"],
-        {"username": site["staff"].email, "password": "correct-horse-battery"},
+        {"login": site["staff"].email, "password": "correct-horse-battery"},
     )
     assert signed_in.status_code == 302
     assert signed_in["Location"] == f"{page}#item-{item.pk}"
@@ -373,7 +381,7 @@ def post_only_urls(site):
         (f"{cohort}/active/", f"{cohort}/"),
         ("/accounts/profile/", "/accounts/profile/"),
         ("/accounts/delete/", "/accounts/delete/"),
-        ("/accounts/password/", "/accounts/password/"),
+        ("/accounts/password/change/", "/accounts/password/change/"),
         ("/cohorts/new/", "/cohorts/new/"),
     ]
 

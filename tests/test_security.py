@@ -12,7 +12,7 @@ from django.urls import reverse
 import config.settings as configured
 from accounts.security import client_ip
 from accounts.throttle import GuessCount
-from tests.factories import TEST_PASSWORD, UserFactory
+from tests.factories import TEST_PASSWORD, UserFactory, credentials
 
 pytestmark = pytest.mark.django_db
 
@@ -30,7 +30,7 @@ def test_passwords_need_twelve_characters():
 
 
 def attempt(client, url, email, password, ip="10.0.0.1"):
-    return client.post(url, {"username": email, "password": password}, REMOTE_ADDR=ip)
+    return client.post(url, credentials(url, email, password), REMOTE_ADDR=ip)
 
 
 # Our sign-in answers a wrong password 400, like all bad input; the admin's (Django's) 200.
@@ -60,7 +60,7 @@ def test_the_right_password_clears_the_count_of_earlier_typos(client, settings):
     for _ in range(settings.WAYPOINT_GUESSES_PER_ACCOUNT - 1):
         attempt(client, "/accounts/login/", user.email, "wrong")
     assert attempt(client, "/accounts/login/", user.email, TEST_PASSWORD).status_code == 302
-    client.post(reverse("accounts:logout"))
+    client.post(reverse("account_logout"))
     for _ in range(settings.WAYPOINT_GUESSES_PER_ACCOUNT - 1):
         assert attempt(client, "/accounts/login/", user.email, "wrong").status_code == 400
     assert attempt(client, "/accounts/login/", user.email, TEST_PASSWORD).status_code == 302
@@ -75,7 +75,7 @@ def test_behind_a_proxy_the_lock_follows_the_client_not_the_proxy_or_a_forged_he
         # The client forges the start of the header; the proxy appends what it saw.
         return Client().post(
             url,
-            {"username": user.email, "password": password},
+            {"login": user.email, "password": password},
             REMOTE_ADDR="127.0.0.1",
             HTTP_X_FORWARDED_FOR=f"{forged}, {client_address}",
         )
@@ -125,7 +125,7 @@ def test_security_headers_on_every_page(client):
 def test_session_cookie_is_httponly_lax_and_secure_in_production(client):
     user = UserFactory()
     response = client.post(
-        reverse("accounts:login"), {"username": user.email, "password": TEST_PASSWORD}
+        reverse("account_login"), {"login": user.email, "password": TEST_PASSWORD}
     )
     cookie = response.cookies["sessionid"]
     assert cookie["httponly"] is True
@@ -135,16 +135,16 @@ def test_session_cookie_is_httponly_lax_and_secure_in_production(client):
 
 def test_sign_in_gets_a_new_session_key_and_sign_out_flushes_it(client):
     user = UserFactory()
-    client.get(reverse("accounts:login"))
+    client.get(reverse("account_login"))
     session = client.session
     session["probe"] = "before"
     session.save()
     before = session.session_key
-    client.post(reverse("accounts:login"), {"username": user.email, "password": TEST_PASSWORD})
+    client.post(reverse("account_login"), {"login": user.email, "password": TEST_PASSWORD})
     assert client.session.session_key != before
     assert client.session.get("probe") == "before"  # data carried over, key rotated
     signed_in_key = client.session.session_key
-    client.post(reverse("accounts:logout"))
+    client.post(reverse("account_logout"))
     assert SESSION_KEY not in client.session
     assert client.session.session_key != signed_in_key
     assert not Session.objects.filter(session_key=signed_in_key).exists()

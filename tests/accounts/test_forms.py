@@ -9,7 +9,7 @@ from accounts.forms import (
     SignUpForm,
     batch_choices,
 )
-from tests.factories import NEW_PASSWORD, TEST_PASSWORD, UserFactory, signup_data
+from tests.factories import TEST_PASSWORD, UserFactory, signup_data
 
 pytestmark = pytest.mark.django_db
 
@@ -20,23 +20,26 @@ def test_batch_choices_are_the_last_five_years_and_the_next_one():
     assert [year for year, _ in choices[1:]] == [2027, 2026, 2025, 2024, 2023, 2022, 2021]
 
 
-def test_signup_form_makes_a_user_with_a_hashed_password():
-    form = SignUpForm(signup_data())
-    assert form.is_valid(), form.errors
-    user = form.save()
-    assert (user.email, user.name, user.batch) == ("Asha.Verma@example.com", "Asha Verma", 2025)
-    assert user.password != NEW_PASSWORD
-    assert user.check_password(NEW_PASSWORD)
-
-
-@pytest.mark.parametrize("existing", ["asha.verma@example.com", "ASHA.VERMA@EXAMPLE.COM"])
-def test_signup_form_refuses_a_taken_email_in_any_case(existing):
-    UserFactory(email=existing)
-    form = SignUpForm(signup_data())
-    assert not form.is_valid()
-    assert form.errors["email"] == [
-        "An account with this email already exists. Sign in or reset your password."
+def test_signup_form_asks_for_name_batch_and_the_academic_clock_in_order():
+    form = SignUpForm()
+    assert list(form.fields) == [
+        "email",
+        "name",
+        "batch",
+        "entry_year",
+        "programme_years",
+        "password1",
+        "password2",
     ]
+    assert form.fields["entry_year"].label == "Which year did you join?"
+    assert [label for _, label in form.fields["entry_year"].choices] == [
+        "Year 1 (regular)",
+        "Year 2 (lateral entry)",
+    ]
+    assert [value for value, _ in form.fields["programme_years"].choices] == [4, 5]
+    assert form.fields["email"].widget.attrs["autocomplete"] == "email"
+    assert form.fields["name"].widget.attrs["autocomplete"] == "name"
+    assert form.fields["password1"].widget.attrs["autocomplete"] == "new-password"
 
 
 @pytest.mark.parametrize(
@@ -51,13 +54,24 @@ def test_signup_form_refuses_a_taken_email_in_any_case(existing):
             "password1",
             "too similar to the email address",
         ),
-        ({"password2": "something else entirely"}, "password2", "do not match"),
+        ({"password2": "something else entirely"}, "password2", "same password"),
         ({"batch": "1999"}, "batch", "Choose the year your B.Tech started"),
         ({"batch": "2101"}, "batch", "Choose the year your B.Tech started"),
         ({"batch": "soon"}, "batch", "Choose the year your B.Tech started"),
         ({"batch": ""}, "batch", "This field is required"),
         ({"name": ""}, "name", "This field is required"),
         ({"email": "asha"}, "email", "valid email"),
+        (
+            {"entry_year": "3"},
+            "entry_year",
+            "Choose the year you joined: year 1 (regular) or year 2",
+        ),
+        (
+            {"programme_years": "6"},
+            "programme_years",
+            "Choose how long your programme is: 4 or 5 years.",
+        ),
+        ({"entry_year": ""}, "entry_year", "Choose the year you joined: year 1 or year 2."),
     ],
 )
 def test_signup_form_puts_each_problem_next_to_its_field(overrides, field, message):
@@ -66,17 +80,11 @@ def test_signup_form_puts_each_problem_next_to_its_field(overrides, field, messa
     assert message in " ".join(form.errors[field])
 
 
-def test_signup_form_has_no_say_over_staff_or_mentor_flags():
-    form = SignUpForm(signup_data(is_staff="on", is_superuser="on", is_mentor="on"))
-    assert form.is_valid(), form.errors
-    user = form.save()
-    assert not (user.is_staff or user.is_superuser or user.is_mentor)
-
-
-def test_sign_in_form_asks_for_an_email():
+def test_sign_in_form_asks_for_an_email_with_no_second_reset_link():
     form = SignInForm()
-    assert form.fields["username"].label == "Email"
-    assert form.fields["username"].widget.attrs["autocomplete"] == "email"
+    assert form.fields["login"].label == "Email"
+    assert form.fields["login"].widget.attrs["autocomplete"] == "email"
+    assert form.fields["password"].help_text == ""
 
 
 def test_profile_form_edits_name_and_academic_clock_only(user):

@@ -56,16 +56,16 @@ def test_reset_mail_over_smtp_is_limited_per_account_and_its_link_works(smtp_ser
     user = UserFactory()
     for n in range(settings.WAYPOINT_RESET_MAILS_PER_ACCOUNT + 2):
         response = Client().post(
-            reverse("accounts:password_reset"), {"email": user.email}, REMOTE_ADDR=f"10.1.0.{n}"
+            reverse("account_reset_password"), {"email": user.email}, REMOTE_ADDR=f"10.1.0.{n}"
         )
-        assert response["Location"] == reverse("accounts:password_reset_done")
+        assert response["Location"] == reverse("account_reset_password_done")
     assert len(smtp_server.messages) == settings.WAYPOINT_RESET_MAILS_PER_ACCOUNT
     received = smtp_server.messages[-1]
     assert received["To"] == user.email
     body = received.get_body(("plain",)).get_content()
     client = Client()
     form_url = client.get(LINK.search(body)[1], follow=True).redirect_chain[-1][0]
-    client.post(form_url, {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD})
+    client.post(form_url, {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD})
     assert int(client.session[SESSION_KEY]) == user.pk
     user.refresh_from_db()
     assert user.check_password(NEW_PASSWORD)
@@ -74,7 +74,7 @@ def test_reset_mail_over_smtp_is_limited_per_account_and_its_link_works(smtp_ser
 def test_the_console_prints_the_reset_link_whole_so_it_can_be_copied(client, settings, capsys):
     settings.MAILERS = {"default": {"BACKEND": "accounts.mail.ReadableConsoleBackend"}}
     user = UserFactory(name="Ārya Ünal")  # non-ASCII text must not turn the mail into QP
-    client.post(reverse("accounts:password_reset"), {"email": user.email})
+    client.post(reverse("account_reset_password"), {"email": user.email})
     printed = capsys.readouterr().out
     assert "quoted-printable" not in printed and "=\n" not in printed
     assert "Hello Ārya Ünal," in printed
@@ -112,11 +112,11 @@ def test_deploy_check_without_smtp_names_mail_off_and_nothing_else():
 def test_with_mail_off_the_reset_page_says_so_and_sends_nothing(client, settings):
     settings.MAIL_DELIVERS = False
     user = UserFactory()
-    page = client.get(reverse("accounts:password_reset"))
+    page = client.get(reverse("account_reset_password"))
     assert page.status_code == 200
     assert "does not send email" in page.text
     assert "<form" not in page.text
-    posted = client.post(reverse("accounts:password_reset"), {"email": user.email})
+    posted = client.post(reverse("account_reset_password"), {"email": user.email})
     assert posted.status_code == 503
     assert mail.outbox == []
 
@@ -126,11 +126,11 @@ def test_with_mail_off_the_locked_page_points_to_an_admin_not_to_a_reset(setting
     user = UserFactory()
     for _ in range(settings.WAYPOINT_GUESSES_PER_ACCOUNT + 1):
         response = Client().post(
-            reverse("accounts:login"), {"username": user.email, "password": "wrong"}
+            reverse("account_login"), {"login": user.email, "password": "wrong"}
         )
     assert response.status_code == 429
     assert "Ask your mentor or the college" in response.text
-    assert reverse("accounts:password_reset") not in response.text
+    assert reverse("account_reset_password") not in response.text
 
 
 def test_mail_off_refuses_to_send_rather_than_drop_a_message(settings):

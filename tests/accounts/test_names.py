@@ -5,6 +5,8 @@ with a given name (honorifics, family names first, single names), so Waypoint ne
 cuts a name into parts.
 """
 
+import re
+
 import pytest
 from django.core import mail
 from django.urls import reverse
@@ -30,13 +32,17 @@ def test_without_a_name_the_email_stands_in():
 
 def test_the_welcome_after_sign_up_uses_the_whole_name(client, settings):
     RoadmapFactory(slug=settings.WAYPOINT_DEFAULT_ROADMAP)
-    response = client.post(reverse("accounts:signup"), signup_data(name=NAME), follow=True)
+    client.post(reverse("account_signup"), signup_data(name=NAME))
+    (sent,) = mail.outbox
+    assert sent.body.startswith(f"Hello {NAME},")
+    link = re.search(r"https?://testserver(/accounts/confirm-email/\S+/)", sent.body)
+    response = client.post(link[1], follow=True)
     assert f"Welcome to Waypoint, {NAME}!" in response.text
 
 
 def test_the_password_reset_mail_greets_by_the_whole_name(client):
     user = UserFactory(name=NAME)
-    client.post(reverse("accounts:password_reset"), {"email": user.email})
+    client.post(reverse("account_reset_password"), {"email": user.email})
     (sent,) = mail.outbox
     assert sent.body.startswith(f"Hello {NAME},")
 

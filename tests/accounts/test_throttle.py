@@ -16,7 +16,7 @@ from django.urls import reverse
 
 from accounts.models import User
 from accounts.throttle import GuessCount, address_of, count
-from tests.factories import TEST_PASSWORD, UserFactory
+from tests.factories import TEST_PASSWORD, UserFactory, credentials
 
 pytestmark = pytest.mark.django_db
 
@@ -46,7 +46,7 @@ def hashes(settings):
 
 
 def guess(email, password, ip="10.0.0.1", client=None, url=LOGIN):
-    return (client or Client()).post(url, {"username": email, "password": password}, REMOTE_ADDR=ip)
+    return (client or Client()).post(url, credentials(url, email, password), REMOTE_ADDR=ip)
 
 
 # -- one counter per account, whatever the spelling -----------------------------------
@@ -131,7 +131,7 @@ def test_a_spent_address_is_refused_before_the_view_with_one_query(
     assert refused.status_code == 429
     assert "Many wrong passwords came from your network" in refused.text
     # Pages that check no password are not affected.
-    assert client.get(reverse("accounts:login"), REMOTE_ADDR="10.0.0.1").status_code == 200
+    assert client.get(reverse("account_login"), REMOTE_ADDR="10.0.0.1").status_code == 200
 
 
 def test_one_address_may_make_only_a_few_guesses_in_a_burst(settings, hashes):
@@ -164,17 +164,17 @@ def test_a_locked_owner_gets_in_by_reset_link_which_lifts_the_lock(client, setti
         guess(owner.email, "wrong", ip=nat)
     locked = guess(owner.email, TEST_PASSWORD, ip=nat)
     assert locked.status_code == 429
-    assert reverse("accounts:password_reset") in locked.text
+    assert reverse("account_reset_password") in locked.text
     # From any other address the owner signs in as usual.
     assert guess(owner.email, TEST_PASSWORD, ip="192.0.2.55").status_code == 302
 
-    client.post(reverse("accounts:password_reset"), {"email": owner.email}, REMOTE_ADDR=nat)
+    client.post(reverse("account_reset_password"), {"email": owner.email}, REMOTE_ADDR=nat)
     link = re.search(r"https?://testserver(/accounts/password/reset/\S+/)", mail.outbox[0].body)
     form_url = client.get(link[1], follow=True, REMOTE_ADDR=nat).redirect_chain[-1][0]
     done = client.post(
-        form_url, {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD}, REMOTE_ADDR=nat
+        form_url, {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD}, REMOTE_ADDR=nat
     )
-    assert done["Location"] == reverse("accounts:password_reset_complete")
+    assert done["Location"] == reverse("start")
     assert int(client.session[SESSION_KEY]) == owner.pk  # signed in by the link
     # Reading the mail took more than the burst's minute.
     GuessCount.objects.filter(key__startswith="guess:burst:").update(expires_at=0)
@@ -189,12 +189,10 @@ def test_behind_a_spent_address_the_owner_gets_in_by_reset_link(client, settings
     for n in range(3):
         guess(f"s{n}@example.com", "wrong", ip=nat)
     assert guess(owner.email, TEST_PASSWORD, ip=nat).status_code == 429
-    client.post(reverse("accounts:password_reset"), {"email": owner.email}, REMOTE_ADDR=nat)
+    client.post(reverse("account_reset_password"), {"email": owner.email}, REMOTE_ADDR=nat)
     link = re.search(r"https?://testserver(/accounts/password/reset/\S+/)", mail.outbox[0].body)
     form_url = client.get(link[1], follow=True, REMOTE_ADDR=nat).redirect_chain[-1][0]
-    client.post(
-        form_url, {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD}, REMOTE_ADDR=nat
-    )
+    client.post(form_url, {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD}, REMOTE_ADDR=nat)
     assert int(client.session[SESSION_KEY]) == owner.pk
     page = client.get(reverse("start"), REMOTE_ADDR=nat, follow=True)
     assert page.status_code == 200
@@ -205,16 +203,16 @@ def test_behind_a_spent_address_the_owner_gets_in_by_reset_link(client, settings
 
 def test_wrong_current_passwords_on_password_change_are_limited(client, user, settings, hashes):
     client.force_login(user)
-    url = reverse("accounts:password_change")
+    url = reverse("account_change_password")
 
     def change(old):
-        data = {"old_password": old, "new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD}
+        data = {"oldpassword": old, "password1": NEW_PASSWORD, "password2": NEW_PASSWORD}
         return client.post(url, data, REMOTE_ADDR="10.0.0.1")
 
     for _ in range(settings.WAYPOINT_GUESSES_PER_ACCOUNT):
         response = change("not it")
         assert response.status_code == 400
-        assert "Your old password was entered incorrectly" in response.text
+        assert "That is not your current password." in response.text
     before = hashes()
     refused = change(TEST_PASSWORD)
     assert refused.status_code == 429
@@ -252,14 +250,14 @@ def test_sign_in_and_password_change_share_the_accounts_count(client, user, sett
 
 
 def ask_reset(email, ip="10.0.0.1"):
-    return Client().post(reverse("accounts:password_reset"), {"email": email}, REMOTE_ADDR=ip)
+    return Client().post(reverse("account_reset_password"), {"email": email}, REMOTE_ADDR=ip)
 
 
 def test_reset_mail_is_limited_per_account_without_telling(settings):
     user = UserFactory()
     for n in range(settings.WAYPOINT_RESET_MAILS_PER_ACCOUNT + 2):
         response = ask_reset(user.email, ip=f"10.0.1.{n}")
-        assert response["Location"] == reverse("accounts:password_reset_done")
+        assert response["Location"] == reverse("account_reset_password_done")
     assert len(mail.outbox) == settings.WAYPOINT_RESET_MAILS_PER_ACCOUNT
 
 
@@ -275,7 +273,7 @@ def test_reset_requests_are_limited_per_address(settings):
 
 
 def test_reset_with_a_bad_email_says_so_and_sends_nothing(client):
-    response = client.post(reverse("accounts:password_reset"), {"email": "not an email"})
+    response = client.post(reverse("account_reset_password"), {"email": "not an email"})
     assert response.status_code == 400
     assert "Enter a valid email address" in response.text
     assert mail.outbox == []

@@ -186,7 +186,7 @@ def test_undo_permissions(client, cohort, student, verified, mentor, headers):
 
     response = client.post(url, data, headers=headers)
     sign_in = response["HX-Redirect"] if headers else response["Location"]
-    assert reverse("accounts:login") in sign_in
+    assert reverse("account_login") in sign_in
 
     other = UserFactory(is_mentor=True)
     Cohort.objects.create(name="Other", roadmap=cohort.roadmap).mentors.add(other)

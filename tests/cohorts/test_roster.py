@@ -545,7 +545,7 @@ def test_anonymous_is_sent_to_sign_in(client, cohort):
         client.post(confirm_url(cohort), {"roster": "x"}),
     ):
         assert response.status_code == 302
-        assert response["Location"].startswith(reverse("accounts:login"))
+        assert response["Location"].startswith(reverse("account_login"))
 
 
 @pytest.mark.parametrize("who", ["student of the cohort", "other mentor"])

@@ -6,6 +6,7 @@ skipped, with that reason, when it is not installed.
 """
 
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -74,10 +75,21 @@ def page(new_page):
 
 def sign_in(page, user, password=TEST_PASSWORD):
     page.goto("/accounts/login/")
-    page.fill("#id_username", user.email)
+    page.fill("#id_login", user.email)
     page.fill("#id_password", password)
     page.click("form.form button[type=submit]")
     page.wait_for_url(lambda url: "/accounts/login/" not in url)
+
+
+def confirm_email_from_outbox(page, email):
+    """Open the verification link mailed to ``email`` (the live server's locmem outbox,
+    shared with the test) and confirm it, as the person would from their inbox."""
+    from django.core import mail
+
+    (sent,) = [message for message in mail.outbox if message.to == [email]]
+    link = re.search(r"https?://[^/\s]+(/accounts/confirm-email/\S+/)", sent.body)[1]
+    page.goto(link)
+    page.click("form.form button[type=submit]")
 
 
 def open_item(page, item):

@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 from cohorts.models import Cohort
 from cohorts.overview import cohort_overview
 from roadmap.models import Item
-from tests.e2e.conftest import open_item, sign_in
+from tests.e2e.conftest import confirm_email_from_outbox, open_item, sign_in
 from tests.factories import ItemFactory, UserFactory, build_roadmap
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -42,6 +42,8 @@ def test_cohort_invite_progress_and_verification(new_page, settings):
     student_page.fill("#id_password1", "a long enough passphrase")
     student_page.fill("#id_password2", "a long enough passphrase")
     student_page.click("form.form button[type=submit]")
+    student_page.wait_for_url(re.compile(r"/accounts/confirm-email/$"))
+    confirm_email_from_outbox(student_page, "ravi@example.com")
     expect(student_page).to_have_url(invite)
     student_page.get_by_role("button", name="Join CSE ML club").click()
     student_page.wait_for_url(re.compile(r"/dashboard/$"))

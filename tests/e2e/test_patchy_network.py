@@ -183,7 +183,7 @@ def test_signed_out_in_another_tab_a_tap_goes_to_sign_in_and_back_with_the_typed
     page.wait_for_url(re.compile(r"/accounts/login/"))
     assert page.locator(".site-header").count() == 1  # a page of its own, nothing embedded
     assert "You were signed out, so that change was not saved" in page.inner_text("main")
-    page.fill("#id_username", student.email)
+    page.fill("#id_login", student.email)
     page.fill("#id_password", "correct-horse-battery")
     page.click("form.form button[type=submit]")
     page.wait_for_url(re.compile(rf"/checklist/\?show=all#item-{first.pk}$"))
@@ -294,7 +294,7 @@ def test_typed_text_is_never_restored_into_another_persons_account(new_page, ite
     page.click(f"#item-{first.pk}-status-done")
     page.wait_for_url(re.compile(r"/accounts/login/"))
     # Student B signs in on the same browser (a college lab machine) and opens the page.
-    page.fill("#id_username", other.email)
+    page.fill("#id_login", other.email)
     page.fill("#id_password", "correct-horse-battery")
     page.click("form.form button[type=submit]")
     page.wait_for_url(re.compile(r"/checklist/"))

@@ -5,9 +5,10 @@ import re
 import pytest
 from django.conf import settings
 
+from accounts.models import User
 from roadmap.models import Item, Progress, ProgressEvent, Status
 from roadmap.services import follow_roadmap
-from tests.e2e.conftest import open_item, sign_in
+from tests.e2e.conftest import PHONE, confirm_email_from_outbox, open_item, sign_in
 from tests.factories import ItemFactory, build_roadmap
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -23,6 +24,33 @@ def roadmap(transactional_db):
     return roadmap
 
 
+def test_sign_up_on_a_phone_verify_from_the_mail_and_land_signed_in(new_page, roadmap):
+    page = new_page(viewport=PHONE)
+    page.goto("/accounts/signup/")
+    page.get_by_label("Email").fill("ravi@example.com")
+    page.get_by_label("Your name").fill("Ravi Kumar")
+    page.get_by_label("Batch (admission year)").select_option(
+        str(page.evaluate("new Date().getFullYear()") - 1)
+    )
+    page.get_by_label("Year 2 (lateral entry)").check()
+    page.get_by_label("5 years (dual degree)").check()
+    page.fill("#id_password1", PASSWORD)
+    page.get_by_label("Password again").fill(PASSWORD)
+    # Nothing scrolls sideways at 360 px.
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    page.get_by_role("button", name="Create account").click()
+    page.wait_for_url(re.compile(r"/accounts/confirm-email/$"))
+    assert page.inner_text("h1") == "Check your email"
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+
+    confirm_email_from_outbox(page, "ravi@example.com")
+    page.wait_for_url(re.compile(r"/dashboard/$"))
+    assert "Welcome to Waypoint, Ravi Kumar!" in page.inner_text("main")
+    user = User.objects.get(email="ravi@example.com")
+    assert (user.entry_year, user.programme_years) == (2, 5)
+    assert user.emailaddress_set.get().verified
+
+
 def overall(page):
     return int(page.inner_text("#overall-percent"))
 
@@ -35,6 +63,8 @@ def test_sign_up_tick_off_and_every_figure_follows_without_a_reload(page, roadma
     page.fill("#id_password1", PASSWORD)
     page.fill("#id_password2", PASSWORD)
     page.click("form.form button[type=submit]")
+    page.wait_for_url(re.compile(r"/accounts/confirm-email/$"))
+    confirm_email_from_outbox(page, "asha@example.com")
     page.wait_for_url(re.compile(r"/dashboard/$"))
     assert page.inner_text(".big-number").startswith("0")
 

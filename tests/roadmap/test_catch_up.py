@@ -248,7 +248,7 @@ def test_undo_of_another_students_catch_up_is_not_found(roadmap, student, items)
 
 
 def test_anonymous_is_sent_to_sign_in_and_nothing_changes(client, roadmap, student, items):
-    login = reverse("accounts:login")
+    login = reverse("account_login")
     assert login in client.get(catch_up_url(roadmap))["Location"]
     assert login in client.post(catch_up_url(roadmap), ticks((items[0], 0)))["Location"]
     assert login in client.post(undo_url(roadmap), {"batch": str(uuid.uuid4())})["Location"]

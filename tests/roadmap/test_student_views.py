@@ -74,7 +74,7 @@ def nothing_stored():
 def test_checklist_needs_sign_in(client, roadmap):
     response = client.get(checklist_url(roadmap))
     assert response.status_code == 302
-    assert response["Location"] == f"{reverse('accounts:login')}?next={checklist_url(roadmap)}"
+    assert response["Location"] == f"{reverse('account_login')}?next={checklist_url(roadmap)}"
 
 
 def test_checklist_of_an_unfollowed_roadmap_sends_to_its_page(client, roadmap):
@@ -147,7 +147,7 @@ def test_progress_post_needs_sign_in(client, roadmap):
     item = first_item(roadmap)
     response = client.post(progress_url(item), {"status": "done"})
     assert response.status_code == 302
-    assert reverse("accounts:login") in response["Location"]
+    assert reverse("account_login") in response["Location"]
     assert nothing_stored()
 
 

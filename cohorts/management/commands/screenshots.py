@@ -104,7 +104,7 @@ class Command(BaseCommand):
     def signed_in(self, browser, viewport, base, email):
         page = browser.new_context(viewport=viewport).new_page()
         page.goto(base + "/accounts/login/")
-        page.fill("#id_username", email)
+        page.fill("#id_login", email)
         page.fill("#id_password", DEMO_PASSWORD)
         page.click("form.form button[type=submit]")
         page.wait_for_load_state()
