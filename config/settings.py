@@ -199,7 +199,8 @@ ACCOUNT_RATE_LIMITS = {
 
 def oidc_providers(raw: str) -> list[dict]:
     """WAYPOINT_OIDC_PROVIDERS, a JSON list of {"id", "name", "server_url", "client_id",
-    "secret"}, as allauth's openid_connect apps; ImproperlyConfigured names what is wrong."""
+    "secret"} and optionally "verified_domains" (a list), as allauth's openid_connect
+    apps; ImproperlyConfigured names what is wrong."""
     try:
         providers = json.loads(raw or "[]")
     except json.JSONDecodeError as error:
@@ -222,7 +223,11 @@ def oidc_providers(raw: str) -> list[dict]:
             "name": p["name"],
             "client_id": p["client_id"],
             "secret": p["secret"],
-            "settings": {"server_url": p["server_url"]},
+            "settings": {"server_url": p["server_url"]}
+            # Optional: addresses at these domains count as verified without the provider's
+            # email_verified claim, which Microsoft Entra does not send; only for a
+            # provider that alone controls them (a single-tenant Entra app).
+            | ({"verified_email": p["verified_domains"]} if p.get("verified_domains") else {}),
         }
         for p in providers
     ]

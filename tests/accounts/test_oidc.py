@@ -254,6 +254,28 @@ def test_providers_and_domains_come_from_the_environment():
     assert domains == "['college.edu', 'students.college.edu']"
 
 
+def test_a_provider_may_vouch_for_its_own_domains():
+    entra = GOOGLE.replace('"id-1"', '"id-1", "verified_domains": ["college.edu"]')
+    result = start_django(SHOW_SETTINGS, DJANGO_DEBUG="1", WAYPOINT_OIDC_PROVIDERS=entra)
+    assert result.returncode == 0, result.stderr
+    assert "'verified_email': ['college.edu']" in result.stdout
+
+
+def test_addresses_at_a_vouched_domain_count_as_verified(client, oidc_provider, settings):
+    # Microsoft Entra sends no email_verified claim; its single-tenant app vouches instead.
+    settings.SOCIALACCOUNT_PROVIDERS["openid_connect"]["APPS"][0]["settings"]["verified_email"] = [
+        "college.edu"
+    ]
+    settings.WAYPOINT_SIGN_IN_DOMAINS = ["college.edu"]
+    existing = UserFactory(email="entra@college.edu")
+    set_person(oidc_provider, "entra-oid", email="entra@college.edu")
+    sign_in(client, oidc_provider, "entra-oid")
+    assert signed_in(client) == existing
+    set_person(oidc_provider, "other", email="other@elsewhere.org")
+    client.logout()
+    assert sign_in(client, oidc_provider, "other").status_code == 403
+
+
 @pytest.mark.parametrize(
     ("value", "message"),
     [
