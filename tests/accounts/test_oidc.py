@@ -7,6 +7,7 @@ import pytest
 from allauth.account.models import EmailAddress
 from allauth.socialaccount.models import SocialAccount
 from django.contrib.auth import SESSION_KEY
+from django.core import mail
 from django.urls import reverse
 
 from accounts.models import Entry, User
@@ -144,6 +145,14 @@ def test_an_account_nobody_confirmed_is_not_handed_over(client, oidc_provider):
     assert signed_in(client) is None
     assert not SocialAccount.objects.exists()
     assert response["Location"] == SIGN_UP
+    # The short form cannot make a second account with the address either: the answer is
+    # any sign-up's ("check your email"), and the address's owner is the one told.
+    refused = client.post(SIGN_UP, clock())
+    assert refused["Location"] == reverse("account_email_verification_sent")
+    assert User.objects.count() == 1
+    assert not SocialAccount.objects.exists()
+    assert signed_in(client) is None
+    assert [sent.to for sent in mail.outbox] == [["owner@college.edu"]]
 
 
 def test_an_address_outside_the_college_domains_is_refused(client, oidc_provider, settings):
