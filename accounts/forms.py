@@ -8,6 +8,7 @@ from allauth.account.forms import (
     SignupForm,
 )
 from allauth.core import context
+from allauth.socialaccount.forms import SignupForm as ProviderSignupForm
 from django import forms
 
 from . import throttle
@@ -105,6 +106,29 @@ class SignUpForm(SignupForm):
         for field in self.fields.values():
             # Labels name every field; a placeholder repeating them only adds noise.
             field.widget.attrs.pop("placeholder", None)
+
+
+class SocialSignUpForm(ProviderSignupForm):
+    """The short form after a first college sign-in: the provider vouched for the address
+    (shown, not editable), Waypoint still needs the name, batch and academic clock.
+    ``AccountAdapter.save_user`` stores them, as for an email sign-up."""
+
+    name = forms.CharField(
+        label="Your name",
+        max_length=150,
+        help_text="How mentors and the app address you.",
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+    )
+    batch = BatchField()
+    entry_year = entry_year_field()
+    programme_years = programme_years_field()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["email"].disabled = True
+        self.fields["email"].help_text = "From your college account."
+        self.fields["email"].widget.attrs.pop("placeholder", None)
+        self.order_fields(["email", "name", "batch", "entry_year", "programme_years"])
 
 
 class ProfileForm(forms.ModelForm):

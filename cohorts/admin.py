@@ -14,7 +14,7 @@ class MembershipInline(admin.TabularInline):
 
 @admin.register(Cohort)
 class CohortAdmin(admin.ModelAdmin):
-    list_display = ["name", "roadmap", "active", "student_count", "created_at"]
+    list_display = ["name", "roadmap", "active", "email_domains", "student_count", "created_at"]
     list_filter = ["active", "roadmap"]
     list_select_related = ["roadmap"]
     search_fields = ["name", "mentors__email", "mentors__name"]

@@ -1,12 +1,12 @@
 from django import forms
 
-from .models import Cohort
+from .models import Cohort, split_domains
 
 
 class CohortForm(forms.ModelForm):
     class Meta:
         model = Cohort
-        fields = ["name", "roadmap"]
+        fields = ["name", "roadmap", "email_domains"]
         labels = {"name": "Cohort name"}
         help_texts = {"name": "e.g. CSE batch 2027 — ML club"}
 
@@ -14,6 +14,10 @@ class CohortForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["roadmap"].queryset = roadmaps
         self.fields["roadmap"].empty_label = None
+
+    def clean_email_domains(self):
+        # Stored as written by nobody in particular: "college.edu, students.college.edu".
+        return ", ".join(split_domains(self.cleaned_data["email_domains"]))
 
 
 class ReviewForm(forms.Form):

@@ -1,8 +1,10 @@
 """Cohorts: a group of students on one roadmap, watched by one or more mentors."""
 
+import re
 import secrets
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Lower
 from django.urls import reverse
@@ -12,6 +14,24 @@ from accounts.models import Entry
 
 def new_join_code() -> str:
     return secrets.token_urlsafe(9)
+
+
+DOMAIN = re.compile(r"^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+
+
+def split_domains(value: str) -> list[str]:
+    """ "College.edu, @students.college.edu" -> ["college.edu", "students.college.edu"]."""
+    return [part.strip().lstrip("@").lower() for part in value.split(",") if part.strip()]
+
+
+def validate_email_domains(value: str) -> None:
+    """Raises ValidationError naming each part of ``value`` that is not a domain."""
+    wrong = [part for part in split_domains(value) if not DOMAIN.match(part)]
+    if wrong:
+        raise ValidationError(
+            f"Not a domain: {', '.join(wrong)}. Write domains like college.edu, "
+            "separated by commas."
+        )
 
 
 class CohortQuerySet(models.QuerySet):
@@ -42,6 +62,14 @@ class Cohort(models.Model):
         default=True, help_text="Archived cohorts accept no new students and leave the lists."
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    email_domains = models.CharField(
+        "Email domains",
+        max_length=500,
+        blank=True,
+        validators=[validate_email_domains],
+        help_text="Only students with an address at these domains can join, e.g. "
+        "college.edu, students.college.edu. Leave empty to let anyone with the link join.",
+    )
 
     objects = CohortQuerySet.as_manager()
 
@@ -56,6 +84,22 @@ class Cohort(models.Model):
 
     def get_join_url(self):
         return reverse("cohorts:join", args=[self.join_code])
+
+    @property
+    def domain_list(self) -> list[str]:
+        """The domains its members' addresses must be at; [] when anyone may join."""
+        return split_domains(self.email_domains)
+
+    def admits(self, email: str) -> bool:
+        """Whether an address may be a member: at one of ``domain_list`` (case aside),
+        or any address when the list is empty."""
+        domains = self.domain_list
+        return not domains or email.rpartition("@")[2].lower() in domains
+
+    def domains_in_words(self) -> str:
+        """ "@college.edu or @students.college.edu" (for refusals and the join page)."""
+        names = [f"@{domain}" for domain in self.domain_list]
+        return ", ".join(names[:-1]) + f" or {names[-1]}" if len(names) > 1 else "".join(names)
 
 
 class Membership(models.Model):

@@ -53,8 +53,10 @@ class Joined:
 
 
 @transaction.atomic
-def cohort_create(*, mentor, name: str, roadmap: Roadmap) -> Cohort:
-    """A new cohort on ``roadmap``, mentored by ``mentor``, with a fresh invite code.
+def cohort_create(*, mentor, name: str, roadmap: Roadmap, email_domains: str = "") -> Cohort:
+    """A new cohort on ``roadmap``, mentored by ``mentor``, with a fresh invite code,
+    taking students at ``email_domains`` only ("college.edu, students.college.edu";
+    "" takes anyone with the link).
 
     Raises CohortRefused when the roadmap is not published (students could not follow
     it) or the name is blank.
@@ -64,7 +66,7 @@ def cohort_create(*, mentor, name: str, roadmap: Roadmap) -> Cohort:
         raise CohortRefused("Give the cohort a name.")
     if not Roadmap.objects.published().filter(pk=roadmap.pk).exists():
         raise CohortRefused(f"{roadmap.title} is not published, so students could not join.")
-    cohort = Cohort.objects.create(name=name, roadmap=roadmap)
+    cohort = Cohort.objects.create(name=name, roadmap=roadmap, email_domains=email_domains)
     cohort.mentors.add(mentor)
     return cohort
 
@@ -75,7 +77,8 @@ def cohort_join(*, student, cohort: Cohort) -> Joined:
     Joining twice (a double click, two tabs) changes nothing and says so
     (``Joined.new`` False); the roadmap is followed either way. Raises CohortRefused
     when the cohort no longer takes students (archived, or its roadmap unpublished
-    since the invite page was opened).
+    since the invite page was opened), or when it takes only addresses at its
+    ``email_domains`` and ``student``'s is not one (a member already in stays in).
     """
     with transaction.atomic():
         # Locks the cohort row where the database can, so archiving waits for a join.
@@ -88,6 +91,12 @@ def cohort_join(*, student, cohort: Cohort) -> Joined:
             )
         membership = Membership.objects.filter(cohort=cohort, student=student).first()
         new = membership is None
+        if new and not joinable.admits(student.email):
+            raise CohortRefused(
+                f"{cohort.name} takes students with an address at "
+                f"{joinable.domains_in_words()} only, and you signed in as {student.email}. "
+                "Sign in with your college account, or ask your mentor."
+            )
         if new:
             try:
                 with transaction.atomic():
@@ -160,7 +169,8 @@ class RosterResult:
 
 def roster_preview(*, cohort: Cohort, roster: Roster) -> RosterPreview:
     """Sorts ``roster``'s accepted rows into new people, existing accounts, members and
-    earlier invitations of ``cohort``, comparing email addresses without case.
+    earlier invitations of ``cohort``, comparing email addresses without case; a row
+    whose address is not at the cohort's ``email_domains`` is refused with the reason.
     At most 3 queries, whatever the roster's length."""
     keys = [row.key for row in roster.rows]
     users = {
@@ -177,9 +187,13 @@ def roster_preview(*, cohort: Cohort, roster: Roster) -> RosterPreview:
             cohort=cohort, key__in=keys
         )
     }
-    preview = RosterPreview([], [], [], [], roster.refused)
+    preview = RosterPreview([], [], [], [], list(roster.refused))
     for row in roster.rows:
         user = users.get(row.key)
+        if not cohort.admits(row.email):
+            reason = f"Not an address at {cohort.domains_in_words()}, which this cohort requires."
+            preview.refused.append(RefusedRow(row.line, row.name, row.email, (reason,)))
+            continue
         if user is not None and user.pk in members:
             preview.members.append((row, user))
         elif user is not None:
@@ -188,6 +202,7 @@ def roster_preview(*, cohort: Cohort, roster: Roster) -> RosterPreview:
             preview.invited.append((row, invitations[row.key]))
         else:
             preview.new.append(row)
+    preview.refused.sort(key=lambda refused: refused.line)
     return preview
 
 

@@ -286,4 +286,7 @@ def join(request, code):
         request.user.is_authenticated
         and Membership.objects.filter(cohort=cohort, student=request.user).exists()
     )
-    return render(request, "cohorts/join.html", {"cohort": cohort, "member": member})
+    # Said before the click: a student whose address the cohort does not take.
+    admitted = not request.user.is_authenticated or cohort.admits(request.user.email)
+    context = {"cohort": cohort, "member": member, "admitted": admitted}
+    return render(request, "cohorts/join.html", context)

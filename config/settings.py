@@ -4,8 +4,10 @@ Every value that differs between a laptop and a server comes from an environment
 variable; the defaults suit local development on SQLite.
 """
 
+import json
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -54,6 +56,8 @@ INSTALLED_APPS = [
     "django_htmx",
     "allauth",
     "allauth.account",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
     "accounts",
     "roadmap",
     "cohorts",
@@ -192,6 +196,68 @@ ACCOUNT_RATE_LIMITS = {
     "reset_password": None,
 }
 
+
+def oidc_providers(raw: str) -> list[dict]:
+    """WAYPOINT_OIDC_PROVIDERS, a JSON list of {"id", "name", "server_url", "client_id",
+    "secret"} and optionally "verified_domains" (a list), as allauth's openid_connect
+    apps; ImproperlyConfigured names what is wrong."""
+    try:
+        providers = json.loads(raw or "[]")
+    except json.JSONDecodeError as error:
+        raise ImproperlyConfigured(f"WAYPOINT_OIDC_PROVIDERS is not valid JSON: {error}") from None
+    keys = {"id", "name", "server_url", "client_id", "secret"}
+    if not isinstance(providers, list) or not all(isinstance(p, dict) for p in providers):
+        raise ImproperlyConfigured("WAYPOINT_OIDC_PROVIDERS must be a JSON list of objects.")
+    for provider in providers:
+        if missing := sorted(keys - provider.keys()):
+            raise ImproperlyConfigured(
+                f"WAYPOINT_OIDC_PROVIDERS: a provider lacks {', '.join(missing)}."
+            )
+        if not str(provider["server_url"]).startswith("https://") and not DEBUG:
+            raise ImproperlyConfigured(
+                f"WAYPOINT_OIDC_PROVIDERS: {provider['id']}'s server_url must be https://."
+            )
+    return [
+        {
+            "provider_id": p["id"],
+            "name": p["name"],
+            "client_id": p["client_id"],
+            "secret": p["secret"],
+            "settings": {"server_url": p["server_url"]}
+            # Optional: addresses at these domains count as verified without the provider's
+            # email_verified claim, which Microsoft Entra does not send; only for a
+            # provider that alone controls them (a single-tenant Entra app).
+            | ({"verified_email": p["verified_domains"]} if p.get("verified_domains") else {}),
+        }
+        for p in providers
+    ]
+
+
+# College sign-in: OpenID Connect (Google Workspace, Microsoft Entra) through allauth's
+# socialaccount (accounts/adapter.py SocialAccountAdapter; docs/deploy.md, "College
+# sign-in"). Providers come from WAYPOINT_OIDC_PROVIDERS or the admin (Social applications).
+SOCIALACCOUNT_ADAPTER = "accounts.adapter.SocialAccountAdapter"
+SOCIALACCOUNT_FORMS = {"signup": "accounts.forms.SocialSignUpForm"}
+SOCIALACCOUNT_PROVIDERS = {
+    "openid_connect": {
+        "OAUTH_PKCE_ENABLED": True,
+        "APPS": oidc_providers(os.environ.get("WAYPOINT_OIDC_PROVIDERS", "")),
+    }
+}
+# An address counts as verified only when the provider says so (its email_verified
+# claim): allauth's VERIFIED_EMAIL stays off. A verified provider address that belongs to
+# an account whose own address is verified signs in to that account and connects the
+# provider to it (SocialAccountAdapter.authenticate_by_email): never an account whose
+# address nobody confirmed, which someone else may have created to wait for its owner.
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = True
+SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = True
+# A new person always sees the short form (batch, entry year, programme) first.
+SOCIALACCOUNT_AUTO_SIGNUP = False
+SOCIALACCOUNT_STORE_TOKENS = False
+# Only these email domains may sign in or sign up through a provider ("" = any):
+# "college.edu,students.college.edu".
+WAYPOINT_SIGN_IN_DOMAINS = [d.lower() for d in env_list("WAYPOINT_SIGN_IN_DOMAINS", "")]
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {
@@ -313,6 +379,12 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+SIGN_IN_ORIGINS = sorted(
+    {
+        "{0.scheme}://{0.netloc}".format(urlsplit(app["settings"]["server_url"]))
+        for app in SOCIALACCOUNT_PROVIDERS["openid_connect"]["APPS"]
+    }
+)
 # Everything is served from our own origin: no CDN, no inline script or style.
 SECURE_CSP = {
     "default-src": [CSP.SELF],
@@ -320,7 +392,8 @@ SECURE_CSP = {
     "style-src": [CSP.SELF],
     "img-src": [CSP.SELF, "data:"],
     "connect-src": [CSP.SELF],
-    "form-action": [CSP.SELF],
+    # The college sign-in button's POST is answered with a redirect to the provider.
+    "form-action": [CSP.SELF, *SIGN_IN_ORIGINS],
     "frame-ancestors": [CSP.NONE],
     "base-uri": [CSP.SELF],
     "object-src": [CSP.NONE],

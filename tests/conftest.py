@@ -4,6 +4,7 @@ import pytest
 from django.core.cache import cache
 
 from tests.factories import CohortFactory, UserFactory
+from tests.oidc import oidc_provider, oidc_server  # noqa: F401 (fixtures: a provider on loopback)
 
 
 @pytest.fixture(autouse=True)

@@ -1,6 +1,7 @@
 """Every registered model's admin pages open for a superuser, and stay closed to others."""
 
 import pytest
+from allauth.socialaccount.models import SocialAccount, SocialApp, SocialToken
 from django.contrib import admin
 from django.contrib.auth.models import Group, Permission
 from django.test import RequestFactory
@@ -40,6 +41,18 @@ def content():
         students=[student],
     )
     Invitation.objects.create(cohort=cohort, email="new@example.com", sent_at=timezone.now())
+    # College sign-in (allauth's socialaccount): a provider set up in the admin, one
+    # person's link to it, and the token allauth may keep.
+    app = SocialApp.objects.create(
+        provider="openid_connect",
+        provider_id="college",
+        name="Example College",
+        client_id="waypoint",
+        secret="not-a-secret",
+        settings={"server_url": "https://login.example.edu"},
+    )
+    account = SocialAccount.objects.create(user=student, provider="college", uid="sub-1")
+    SocialToken.objects.create(app=app, account=account, token="t")
     Group.objects.create(name="Placement cell").permissions.set(
         Permission.objects.filter(codename="view_cohort")
     )

@@ -11,6 +11,7 @@ from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
 from allauth.account.models import EmailAddress, EmailConfirmationHMAC
+from allauth.socialaccount.models import SocialApp
 from django.contrib.auth.tokens import default_token_generator
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
@@ -70,6 +71,13 @@ def site():
     awaiting = progress_set(
         student=student, item=project, status="done", evidence_url="https://github.com/a/b"
     )
+    SocialApp.objects.create(
+        provider="openid_connect",
+        provider_id="college",
+        name="Example College",
+        client_id="waypoint",
+        settings={"server_url": "https://login.example.invalid"},
+    )
     return {
         "roadmap": roadmap,
         "item": item,
@@ -126,6 +134,8 @@ def sample_kwargs(name: str, template: str, site) -> dict[str, str]:
                 value = _admin_model_pk(template)
             case "id":
                 value = site["staff"].pk
+            case "provider_id":
+                value = "college"  # the college sign-in provider of the `site` fixture
             case "app_label":
                 value = "roadmap"
             case "url":
