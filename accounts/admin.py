@@ -1,8 +1,8 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 
-from .clock import clock_set
+from .clock import ClockRefused, clock_repeat_year, clock_set
 from .models import ClockChange, User
 
 CLOCK_FIELDS = ["batch", "entry_year", "programme_years"]
@@ -51,6 +51,7 @@ class UserAdmin(DjangoUserAdmin):
     list_filter = ["is_mentor", "is_staff", "is_superuser", "is_active", "batch", "entry_year"]
     list_filter += ["programme_years"]
     search_fields = ["email", "name"]
+    actions = ["record_a_repeated_year"]
     fieldsets = [
         (None, {"fields": ["email", "password"]}),
         ("Profile", {"fields": ["name", "is_mentor"]}),
@@ -88,3 +89,24 @@ class UserAdmin(DjangoUserAdmin):
                 changed_by=request.user,
             )
         super().save_model(request, obj, form, change)
+
+    @admin.action(description="Record a repeated year (moves them to the next batch)")
+    def record_a_repeated_year(self, request, queryset):
+        """Each chosen student repeats a year (accounts.clock.clock_repeat_year): their
+        batch moves on by one and the history says so, so pace stops counting the year
+        against them. A student it cannot be done for (no batch) is named, and the
+        others still move."""
+        moved, refused = [], []
+        for student in queryset:
+            try:
+                clock_repeat_year(student, changed_by=request.user)
+            except ClockRefused as refusal:
+                refused.append(f"{student}: {refusal}")
+            else:
+                moved.append(str(student))
+        if moved:
+            self.message_user(
+                request, f"Recorded a repeated year for {len(moved)}: {', '.join(moved)}."
+            )
+        for line in refused:
+            self.message_user(request, f"Not changed, {line}", level=messages.WARNING)

@@ -210,3 +210,26 @@ def test_the_clock_history_cannot_be_edited_in_the_admin(client, staff_user, use
     page = client.get(reverse("admin:accounts_user_change", args=[user.pk]))
     assert 'name="clock_changes-0-note"' not in page.text
     assert 'name="clock_changes-0-DELETE"' not in page.text
+
+
+def test_an_admin_records_a_repeated_year_for_the_chosen_students(client, staff_user):
+    asha = UserFactory(name="Asha Verma", batch=2024)
+    ravi = UserFactory(name="Ravi Kumar", batch=None)
+    client.force_login(staff_user)
+    response = client.post(
+        reverse("admin:accounts_user_changelist"),
+        {"action": "record_a_repeated_year", "_selected_action": [asha.pk, ravi.pk]},
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert "Recorded a repeated year for 1: Asha Verma." in response.text
+    assert "Not changed, Ravi Kumar: Set the batch first" in response.text
+    asha.refresh_from_db()
+    ravi.refresh_from_db()
+    assert (asha.batch, ravi.batch) == (2025, None)
+    change = ClockChange.objects.get()
+    assert (change.student, change.kind, change.changed_by) == (
+        asha,
+        ClockChange.Kind.REPEATED,
+        staff_user,
+    )
