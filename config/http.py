@@ -57,6 +57,8 @@ def safe_page(request, candidate: str | None) -> str | None:
     parts = urlsplit(candidate)
     if parts.path and not parts.path.startswith("/"):
         return None  # relative ("dashboard"): redirect() would read it as a view's name
+    if parts.path.startswith(("//", "/\\")):
+        return None  # "https://us//evil.example": as a path alone, a browser goes to evil
     page = parts.path or "/"
     if parts.query:
         page += f"?{parts.query}"

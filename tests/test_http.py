@@ -15,13 +15,14 @@ from allauth.socialaccount.models import SocialApp
 from django.contrib.auth.tokens import default_token_generator
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
-from django.test import Client
-from django.urls import URLResolver, get_resolver, path
+from django.test import Client, RequestFactory
+from django.urls import URLResolver, get_resolver, path, reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import int_to_base36, urlsafe_base64_encode
 
 from cohorts.models import Cohort
 from config import http
+from config.http import safe_page
 from config.urls import urlpatterns as site_urlpatterns
 from roadmap.models import Item, Kind, Progress, ProgressEvent, Roadmap
 from roadmap.services import follow_roadmap, progress_set
@@ -521,3 +522,24 @@ def test_a_cookie_with_a_nul_byte_is_dropped_not_a_server_error(client, site):
         response = client.get("/dashboard/", headers={"Cookie": cookie})
         assert response.status_code == 302  # signed out: to sign-in, nothing broke
         assert response["Location"].startswith("/accounts/login/")
+
+
+@pytest.mark.parametrize(
+    "candidate",
+    [
+        "https://testserver//evil.example/",
+        "https://testserver/\\evil.example/",
+        "//evil.example/",
+        "/\\evil.example/",
+        "https://evil.example/",
+        "javascript:alert(1)",
+        "dashboard",
+    ],
+)
+def test_a_next_that_would_leave_the_site_is_never_followed(client, candidate):
+    """A page "on this host" whose path starts with // or /\\ is another host to a
+    browser; every redirect to a ``next`` goes through config.http.safe_page."""
+    client.force_login(UserFactory())
+    response = client.get(reverse("roadmap:welcome"), {"next": candidate})
+    assert response["Location"] == reverse("start")
+    assert safe_page(RequestFactory().get("/"), candidate) is None
