@@ -3,9 +3,8 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 
 from .clock import ClockRefused, clock_repeat_year, clock_set
+from .forms import CLOCK_FIELDS
 from .models import ClockChange, User
-
-CLOCK_FIELDS = ["batch", "entry_year", "programme_years"]
 
 
 class ClockChangeInline(admin.TabularInline):

@@ -82,9 +82,9 @@ class SignInForm(LoginForm):
         self.fields["password"].widget.attrs.pop("placeholder", None)
 
 
-class SignUpForm(SignupForm):
-    """allauth's sign-up (email, password twice) with what Waypoint needs to know about a
-    student: their name, batch and academic clock. ``AccountAdapter.save_user`` stores them."""
+class StudentFields(forms.Form):
+    """What Waypoint asks every new student, however they sign up: their name, batch
+    and academic clock. ``AccountAdapter.save_user`` stores them."""
 
     name = forms.CharField(
         label="Your name",
@@ -95,6 +95,10 @@ class SignUpForm(SignupForm):
     batch = BatchField()
     entry_year = entry_year_field()
     programme_years = programme_years_field()
+
+
+class SignUpForm(StudentFields, SignupForm):
+    """allauth's sign-up (email, password twice) with ``StudentFields``."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -108,20 +112,9 @@ class SignUpForm(SignupForm):
             field.widget.attrs.pop("placeholder", None)
 
 
-class SocialSignUpForm(ProviderSignupForm):
+class SocialSignUpForm(StudentFields, ProviderSignupForm):
     """The short form after a first college sign-in: the provider vouched for the address
-    (shown, not editable), Waypoint still needs the name, batch and academic clock.
-    ``AccountAdapter.save_user`` stores them, as for an email sign-up."""
-
-    name = forms.CharField(
-        label="Your name",
-        max_length=150,
-        help_text="How mentors and the app address you.",
-        widget=forms.TextInput(attrs={"autocomplete": "name"}),
-    )
-    batch = BatchField()
-    entry_year = entry_year_field()
-    programme_years = programme_years_field()
+    (shown, not editable); Waypoint still needs ``StudentFields``."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -9,6 +9,7 @@ PASSWORD_CHECKING_VIEWS = {
     "account_login",
     "admin:login",
     "account_change_password",
+    "account_reauthenticate",
     "accounts:delete",
 }
 

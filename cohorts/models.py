@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.urls import reverse
 
+from accounts.adapter import email_domain
 from accounts.models import Entry
 
 
@@ -94,7 +95,7 @@ class Cohort(models.Model):
         """Whether an address may be a member: at one of ``domain_list`` (case aside),
         or any address when the list is empty."""
         domains = self.domain_list
-        return not domains or email.rpartition("@")[2].lower() in domains
+        return not domains or email_domain(email) in domains
 
     def domains_in_words(self) -> str:
         """ "@college.edu or @students.college.edu" (for refusals and the join page)."""

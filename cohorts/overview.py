@@ -277,7 +277,7 @@ SORT_KEYS = {
 def sort_rows(rows: list[StudentRow], sort: str) -> tuple[list[StudentRow], str]:
     """Sort by a column: "overall", "-overall", "stage-<pk>", ...; unknown keys sort by name."""
     field = sort.removeprefix("-")
-    if field.startswith("stage-") and field[6:].isdigit():
+    if field.startswith("stage-") and field[6:].isascii() and field[6:].isdigit():
         stage_pk = int(field[6:])
 
         def key(row):

@@ -1,10 +1,12 @@
 """Cohort writes: creating a cohort, joining it, removing a student, a new invite code,
-archiving and restoring.
+archiving and restoring, and importing a roster.
 
 Each is one function that validates what only the database can tell (an archived
 cohort, an unpublished roadmap, a student who already left) and writes in one
-transaction, like ``roadmap.services.progress_set``. Views parse the form, check the
-permission (``Cohort.objects.visible_to``), call one of these and render.
+transaction, like ``roadmap.services.progress_set``. The roster import is the exception,
+on purpose: one transaction per person joined and per invitation recorded, so a bad row
+or a failed mail never undoes the good ones (``roster_import``). Views parse the form,
+check the permission (``Cohort.objects.visible_to``), call one of these and render.
 """
 
 import logging

@@ -177,12 +177,13 @@ def cohort_export(request, pk):
     name = slugify(cohort.name, allow_unicode=True) or f"cohort-{cohort.pk}"
     response = csv_response(f"{name}-{timezone.localdate():%Y-%m-%d}.csv")
     writer = csv.writer(response)
-    writer.writerow(
+    header = (
         ["name", "email", "batch", "entry", "programme years", "year of study"]
         + ["joined", "overall %"]
         + [f"{stage.title} %" for stage in overview.stages]
         + ["pace", "expected %", "items behind", "last activity", "evidence awaiting review"]
     )
+    writer.writerow([csv_safe(cell) for cell in header])  # stage titles are typed in the admin
     for row in rows:
         pace = row.summary.pace
         cells = [

@@ -170,7 +170,9 @@ ACCOUNT_FORMS = {
     "reset_password_from_key": "accounts.forms.ResetSetPasswordForm",
 }
 # A taken address at sign-up, or an unknown one at password reset, gets the same answer
-# as any other; the address's owner is told by mail instead of the person asking.
+# as any other; the address's owner is told by mail instead of the person asking. allauth
+# can only do so for sign-up when verification is mandatory (WAYPOINT_EMAIL_VERIFICATION):
+# with optional or none, sign-up says the address is taken (docs/deploy.md).
 ACCOUNT_PREVENT_ENUMERATION = True
 # No mail to addresses that have no account: the reset form cannot be used to mail strangers.
 ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False
@@ -392,7 +394,8 @@ SECURE_CSP = {
     "style-src": [CSP.SELF],
     "img-src": [CSP.SELF, "data:"],
     "connect-src": [CSP.SELF],
-    # The college sign-in button's POST is answered with a redirect to the provider.
+    # The college sign-in button's POST is answered with a redirect to the provider: only
+    # providers from WAYPOINT_OIDC_PROVIDERS are allowed here, not ones added in the admin.
     "form-action": [CSP.SELF, *SIGN_IN_ORIGINS],
     "frame-ancestors": [CSP.NONE],
     "base-uri": [CSP.SELF],

@@ -108,16 +108,6 @@ class AcademicClock:
         """The programme's last semester: 8 for a B.Tech, 10 for a dual degree."""
         return term_index(self.programme_years, SEMESTERS_PER_YEAR)
 
-    @property
-    def label(self) -> str:
-        """Short, for a mentor's table: "batch 2025 · lateral · 5-yr"."""
-        parts = [f"batch {self.batch}"]
-        if self.lateral:
-            parts.append("lateral")
-        if self.programme_years != Programme.FOUR_YEARS:
-            parts.append(f"{self.programme_years}-yr")
-        return " · ".join(parts)
-
 
 @dataclass(frozen=True)
 class StudyPoint:

@@ -17,7 +17,7 @@ from cohorts.models import Cohort, Membership
 from cohorts.overview import cohort_overview
 from roadmap.activity import heatmap
 from roadmap.figures import academic_year_start
-from roadmap.models import Enrollment, Item, Progress, ProgressEvent, Status
+from roadmap.models import Enrollment, Item, Progress, ProgressEvent, Stage, Status
 from roadmap.services import follow_roadmap, progress_set, review_evidence
 from tests.factories import ItemFactory, RoadmapFactory, UserFactory, build_roadmap
 
@@ -644,3 +644,25 @@ def test_archive_and_restore(client, cohort, mentor):
     assert not Cohort.objects.get(pk=cohort.pk).active
     assert client.post(url, {"active": "1"}).status_code == 302
     assert Cohort.objects.get(pk=cohort.pk).active
+
+
+@pytest.mark.parametrize("sort", ["stage-²", "-stage-١٢", "stage-", "stage-9999999999999999999999"])
+def test_an_odd_stage_sort_falls_back_to_names_not_a_server_error(
+    client, cohort, student, mentor, sort
+):
+    client.force_login(mentor)
+    response = client.get(cohort.get_absolute_url(), {"sort": sort})
+    assert response.status_code == 200
+    assert "Asha Verma" in response.text
+
+
+def test_a_stage_title_that_looks_like_a_formula_is_neutralised_in_the_csv(client, cohort, mentor):
+    Stage.objects.filter(roadmap=cohort.roadmap).update(title="=HYPERLINK(1)")
+    client.force_login(mentor)
+    header = next(
+        csv.reader(
+            io.StringIO(client.get(reverse("cohorts:export", args=[cohort.pk])).content.decode())
+        )
+    )
+    assert "'=HYPERLINK(1) %" in header
+    assert not any(cell.startswith("=") for cell in header)
