@@ -52,16 +52,7 @@ def review_evidence(
             progress.review_comment = comment
         else:
             progress.review_comment = comment
-        progress.version += 1
-        progress.save()
-        ProgressEvent.objects.create(
-            student=progress.student,
-            item=progress.item,
-            actor=mentor,
-            field=Field.VERIFICATION,
-            from_status=progress.status,
-            to_status=progress.status,
-        )
+        _save_review(progress, mentor)
     return progress
 
 
@@ -121,14 +112,20 @@ def review_evidence_undo(
         locked.verified_by = None
         locked.verified_at = None
         locked.review_comment = ""
-        locked.version += 1
-        locked.save()
-        ProgressEvent.objects.create(
-            student=locked.student,
-            item=locked.item,
-            actor=mentor,
-            field=Field.VERIFICATION,
-            from_status=locked.status,
-            to_status=locked.status,
-        )
+        _save_review(locked, mentor)
     return locked
+
+
+def _save_review(progress: Progress, mentor) -> None:
+    """Saves a review (or its undo) on ``progress`` under a new version, and logs it as
+    the mentor's: the student's status does not change, so from and to are the same."""
+    progress.version += 1
+    progress.save()
+    ProgressEvent.objects.create(
+        student=progress.student,
+        item=progress.item,
+        actor=mentor,
+        field=Field.VERIFICATION,
+        from_status=progress.status,
+        to_status=progress.status,
+    )

@@ -10,28 +10,12 @@ from django.urls import reverse
 
 from cohorts.models import Membership
 from roadmap.models import Item, Progress, ProgressEvent, Status
-from roadmap.services import ProgressRefused, follow_roadmap, progress_set, review_evidence
-from tests.factories import ItemFactory, UserFactory, build_roadmap
+from roadmap.services import ProgressRefused, progress_set, review_evidence
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
 HTMX = {"HX-Request": "true"}
-
-
-@pytest.fixture
-def roadmap():
-    roadmap = build_roadmap(items=2, slug="ml")
-    milestone = Item.objects.of_roadmap(roadmap).first().milestone
-    ItemFactory(milestone=milestone, kind="project", title="Sentiment API")
-    return roadmap
-
-
-@pytest.fixture
-def student(cohort):
-    student = UserFactory(name="Asha Verma")
-    Membership.objects.create(cohort=cohort, student=student)
-    follow_roadmap(student, cohort.roadmap)
-    return student
 
 
 def evidence_on(student, item):
