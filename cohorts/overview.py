@@ -109,6 +109,7 @@ class GridCell:
     milestone: Milestone
     tally: Tally | None  # None or empty: the milestone has optional items only
     due: bool  # some required item of it is due by the student's term (True without a batch)
+    prerequisite: bool = False  # all its required items come before a lateral entrant's start
 
     @property
     def shade(self) -> int:
@@ -159,24 +160,31 @@ class CohortOverview:
     def grid(self, rows: list[StudentRow]) -> list[tuple[StudentRow, list[GridCell]]]:
         """Each of ``rows`` with one GridCell per milestone, in the overview's order."""
         first_due: dict[int, int] = {}  # milestone id: the earliest due term of its required items
+        last_due: dict[int, int] = {}  # ... and the latest
         for item in self.items:
             if not item.optional:
                 earliest = first_due.get(item.milestone_id, item.due_term)
                 first_due[item.milestone_id] = min(earliest, item.due_term)
-        return [
-            (
-                row,
-                [
-                    GridCell(
-                        milestone=milestone,
-                        tally=row.summary.by_milestone.get(milestone.pk),
-                        due=row.term is None or first_due.get(milestone.pk, 0) <= row.term,
-                    )
-                    for milestone in self.milestones
-                ],
+                last_due[item.milestone_id] = max(last_due.get(item.milestone_id, 0), item.due_term)
+        grid = []
+        for row in rows:
+            clock = AcademicClock.of(row.student)
+            before = clock.prerequisite_term if clock else 0
+            grid.append(
+                (
+                    row,
+                    [
+                        GridCell(
+                            milestone=milestone,
+                            tally=row.summary.by_milestone.get(milestone.pk),
+                            due=row.term is None or first_due.get(milestone.pk, 0) <= row.term,
+                            prerequisite=0 < last_due.get(milestone.pk, 0) <= before,
+                        )
+                        for milestone in self.milestones
+                    ],
+                )
             )
-            for row in rows
-        ]
+        return grid
 
 
 def cohort_pace(

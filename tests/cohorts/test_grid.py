@@ -158,9 +158,28 @@ def test_a_milestone_not_yet_due_is_neutral_and_says_so(client, cohort, mentor):
         ("optional", "—"),
     ]
     later_rule = re.search(
-        r":is\(\.grid, \.grid-legend\) \.not-due \{([^}]+)\}", CSS.read_text()
+        r":is\(\.grid, \.grid-legend\) :is\(\.not-due, \.prerequisite\) \{([^}]+)\}",
+        CSS.read_text(),
     ).group(1)
     assert "background: var(--paper)" in later_rule  # no colour of the scale, no alarm
+
+
+def test_a_lateral_entrants_prerequisite_milestone_is_neutral_and_says_so(client, cohort, mentor):
+    """Core CS fundamentals is all due in year 1: for a student who joined in year 2 it is
+    the guide's prerequisites, never behind (README), so the grid does not shade it."""
+    year = timezone.localdate().year
+    lateral = join(cohort, UserFactory(name="Ravi Kumar", batch=year - 1, entry_year=2))
+    regular = join(cohort, UserFactory(name="Asha Verma", batch=year - 2))
+    basics = Item.objects.filter(title__startswith="Basic")
+    progress_set(student=lateral, item=basics[0], status=Status.DONE)
+    client.force_login(mentor)
+    by_student = {}
+    for name, css, _, text in cells(grid(client, cohort).text):
+        by_student.setdefault(name, []).append((css, text))
+    assert by_student[lateral.name][0] == ("prerequisite", "25 · prerequisite")
+    assert by_student[regular.name][0] == ("shade-0", "0")
+    legend = grid(client, cohort).text.split('class="grid-legend"')[1].split("</ul>")[0]
+    assert "prerequisite" in legend
 
 
 def test_each_cell_leads_to_that_milestone_on_the_students_page(client, cohort, mentor):
