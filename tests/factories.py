@@ -120,8 +120,17 @@ class ItemFactory(DjangoModelFactory):
             obj.skills.set(extracted)
 
 
-def build_roadmap(*, items: int, stages: int = 2, milestones_per_stage: int = 2, **roadmap_fields):
-    """A roadmap with ``items`` items spread over its stages and milestones, each with a skill."""
+def build_roadmap(
+    *,
+    items: int,
+    stages: int = 2,
+    milestones_per_stage: int = 2,
+    project: str = "",
+    **roadmap_fields,
+):
+    """A roadmap with ``items`` items spread over its stages and milestones, each with a
+    skill; with ``project``, also a project of that title in the first milestone (its
+    evidence goes to a mentor's review)."""
     roadmap = RoadmapFactory(**roadmap_fields)
     milestones = [
         MilestoneFactory(stage=stage)
@@ -131,6 +140,8 @@ def build_roadmap(*, items: int, stages: int = 2, milestones_per_stage: int = 2,
     skill = SkillFactory()
     for n in range(items):
         ItemFactory(milestone=milestones[n % len(milestones)], skills=[skill])
+    if project:
+        ItemFactory(milestone=milestones[0], kind=Kind.PROJECT, title=project)
     return roadmap
 
 

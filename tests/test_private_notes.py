@@ -10,10 +10,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.views.debug import ExceptionReporter
 
-from cohorts.models import Cohort, Membership
 from roadmap.models import Item, Progress
 from roadmap.services import follow_roadmap, progress_set
-from tests.factories import UserFactory, build_roadmap
+from tests.factories import CohortFactory, UserFactory, build_roadmap
 
 pytestmark = pytest.mark.django_db
 
@@ -54,10 +53,7 @@ def test_admins_never_see_or_search_notes(client, staff_user, progress, rf):
 
 
 def test_mentors_never_see_notes_on_any_page_or_download(client, progress):
-    mentor = UserFactory(is_mentor=True)
-    cohort = Cohort.objects.create(name="Club", roadmap=progress.item.milestone.stage.roadmap)
-    cohort.mentors.add(mentor)
-    Membership.objects.create(cohort=cohort, student=progress.student)
+    mentor, cohort = _mentor_of(progress.student, progress.item.milestone.stage.roadmap)
     client.force_login(mentor)
     for name, args in [
         ("cohorts:dashboard", [cohort.pk]),
@@ -82,15 +78,7 @@ def test_an_error_report_hides_the_note(client, progress, monkeypatch, caplog, s
         raise RuntimeError("database went away")
 
     monkeypatch.setattr("roadmap.views.progress_set", fail)  # inject a fault
-    client.force_login(progress.student)
-    client.raise_request_exception = False
-    with caplog.at_level(logging.ERROR, logger="django.request"):
-        response = client.post(
-            reverse("roadmap:item_progress", args=[progress.item.pk]),
-            {"note": "typed secret words", "version": str(progress.version)},
-        )
-    assert response.status_code == 500
-    record = next(r for r in caplog.records if r.name == "django.request")
+    record = _failed_note_save(client, progress, caplog)
     report = ExceptionReporter(record.request, *record.exc_info).get_traceback_text()
     assert "typed secret words" not in report
     assert "note" in report  # the field is named, its value starred out
@@ -108,6 +96,16 @@ def test_an_error_while_saving_a_note_leaves_it_out_of_the_report(
         raise RuntimeError("database went away")
 
     monkeypatch.setattr(Progress, "save", fail)  # inject a fault
+    record = _failed_note_save(client, progress, caplog)
+    # The HTML report, which lists every frame's local variables.
+    report = ExceptionReporter(record.request, *record.exc_info).get_traceback_html()
+    assert "progress_set" in report
+    assert "typed secret words" not in report
+
+
+def _failed_note_save(client, progress, caplog):
+    """The student saves a note and the server fails: the log record Django's error
+    report is made from."""
     client.force_login(progress.student)
     client.raise_request_exception = False
     with caplog.at_level(logging.ERROR, logger="django.request"):
@@ -116,19 +114,13 @@ def test_an_error_while_saving_a_note_leaves_it_out_of_the_report(
             {"note": "typed secret words", "version": str(progress.version)},
         )
     assert response.status_code == 500
-    record = next(r for r in caplog.records if r.name == "django.request")
-    # The HTML report, which lists every frame's local variables.
-    report = ExceptionReporter(record.request, *record.exc_info).get_traceback_html()
-    assert "progress_set" in report
-    assert "typed secret words" not in report
+    return next(r for r in caplog.records if r.name == "django.request")
 
 
 def _mentor_of(student, roadmap):
+    """(mentor, cohort): a new cohort on ``roadmap`` that ``student`` is in."""
     mentor = UserFactory(is_mentor=True)
-    cohort = Cohort.objects.create(name="Club", roadmap=roadmap)
-    cohort.mentors.add(mentor)
-    Membership.objects.create(cohort=cohort, student=student)
-    return mentor, cohort
+    return mentor, CohortFactory(roadmap=roadmap, mentors=[mentor], students=[student])
 
 
 def test_a_mentors_view_of_a_student_never_selects_the_note_column(client, progress):

@@ -1,17 +1,14 @@
 import pytest
 
-from roadmap.models import Item
 from roadmap.services import follow_roadmap
-from tests.factories import ItemFactory, MembershipFactory, UserFactory, build_roadmap
+from tests.factories import MembershipFactory, UserFactory, build_roadmap
 
 
 @pytest.fixture
 def roadmap():
     """Two topics and a project, "Sentiment API", whose evidence goes to review. Test
     modules that need another roadmap define their own ``roadmap``."""
-    roadmap = build_roadmap(items=2, slug="ml")
-    milestone = Item.objects.of_roadmap(roadmap).first().milestone
-    ItemFactory(milestone=milestone, kind="project", title="Sentiment API")
+    roadmap = build_roadmap(items=2, slug="ml", project="Sentiment API")
     return roadmap
 
 

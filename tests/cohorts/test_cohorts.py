@@ -28,9 +28,7 @@ HTMX = {"HX-Request": "true"}
 
 @pytest.fixture
 def roadmap():
-    roadmap = build_roadmap(items=6, slug="ml")
-    milestone = Item.objects.of_roadmap(roadmap).first().milestone
-    ItemFactory(milestone=milestone, kind="project", title="Sentiment API")
+    roadmap = build_roadmap(items=6, slug="ml", project="Sentiment API")
     return roadmap
 
 

@@ -9,7 +9,7 @@ from django.urls import reverse
 from cohorts.models import Cohort, Membership
 from roadmap.models import Enrollment, Item, Progress, ProgressEvent, Roadmap, Status
 from roadmap.services import follow_roadmap, progress_set
-from tests.factories import ItemFactory, UserFactory, build_roadmap
+from tests.factories import UserFactory, build_roadmap
 
 pytestmark = pytest.mark.django_db
 
@@ -18,9 +18,7 @@ HTMX = {"HX-Request": "true"}
 
 @pytest.fixture
 def roadmap():
-    roadmap = build_roadmap(items=2, slug="ml")
-    milestone = Item.objects.of_roadmap(roadmap).first().milestone
-    ItemFactory(milestone=milestone, kind="project", title="Sentiment API")
+    roadmap = build_roadmap(items=2, slug="ml", project="Sentiment API")
     return roadmap
 
 
