@@ -25,8 +25,8 @@ REDIS_UP := (exec 3<>/dev/tcp/127.0.0.1/6379) 2>/dev/null
 
 .PHONY: run serve test install setup lint format screenshots bench lighthouse clean
 
-run: setup ## Set up, load the guide and demo accounts, serve on http://127.0.0.1:8000
-	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+run: setup ## Set up, load the guide and demo accounts; web, worker and scheduler on http://127.0.0.1:8000
+	WAYPOINT_HOST=$(HOST) WAYPOINT_PORT=$(PORT) $(BIN)/honcho start
 
 # Production: DEBUG off, so DJANGO_SECRET_KEY and DJANGO_ALLOWED_HOSTS must be set (docs/deploy.md).
 serve: export DJANGO_DEBUG = 0

@@ -4,7 +4,7 @@ from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 
 from .clock import ClockRefused, clock_repeat_year, clock_set
 from .forms import CLOCK_FIELDS
-from .models import ClockChange, User
+from .models import ClockChange, Delivery, User
 
 
 class ClockChangeInline(admin.TabularInline):
@@ -55,6 +55,18 @@ class UserAdmin(DjangoUserAdmin):
         (None, {"fields": ["email", "password"]}),
         ("Profile", {"fields": ["name", "is_mentor"]}),
         ("Academic clock", {"fields": CLOCK_FIELDS}),
+        (
+            "Mail",
+            {
+                "fields": [
+                    "mail_digest",
+                    "mail_reviews",
+                    "mail_nudges",
+                    "mail_bounced_at",
+                    "mail_bounce",
+                ]
+            },
+        ),
         (
             "Permissions",
             {"fields": ["is_active", "is_staff", "is_superuser", "groups", "user_permissions"]},
@@ -109,3 +121,24 @@ class UserAdmin(DjangoUserAdmin):
             )
         for line in refused:
             self.message_user(request, f"Not changed, {line}", level=messages.WARNING)
+
+
+@admin.register(Delivery)
+class DeliveryAdmin(admin.ModelAdmin):
+    """The outbox, to answer "did my digest go out?": read-only, since a mail is written
+    by the code that queues it and changed only by the worker that sends it."""
+
+    list_display = ["created_at", "recipient", "kind", "key", "state", "attempts", "sent_at"]
+    list_filter = ["kind", "state"]
+    search_fields = ["recipient__email", "key", "subject"]
+    list_select_related = ["recipient"]
+    date_hierarchy = "created_at"
+    fields = ["recipient", "kind", "key", "subject", "text", "state", "attempts", "error"]
+    fields += ["created_at", "sent_at"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

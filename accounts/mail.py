@@ -40,17 +40,36 @@ class MailOffBackend(BaseEmailBackend):
         raise MailUnavailable("Mail is off: DJANGO_EMAIL_HOST is not set (docs/deploy.md, 'Mail').")
 
 
+@checks.register(checks.Tags.mail)
+def check_links_in_mail(app_configs, **kwargs):
+    """accounts.E002 at every start (migrate, the worker, the scheduler) when mail is on
+    but WAYPOINT_BASE_URL is not set: every link in a digest or notification would be
+    broken."""
+    if not settings.MAIL_DELIVERS or settings.WAYPOINT_BASE_URL.startswith(("https://", "http://")):
+        return []
+    return [
+        checks.Error(
+            "WAYPOINT_BASE_URL is not set (or not an http(s) address): mail is on, and the "
+            "links in digests, notifications and the calendar feed need the address people "
+            "open Waypoint at.",
+            hint="Set WAYPOINT_BASE_URL, e.g. https://waypoint.example.org (docs/deploy.md).",
+            id="accounts.E002",
+        )
+    ]
+
+
 @checks.register(checks.Tags.mail, deploy=True)
 def check_mail_delivers(app_configs, **kwargs):
-    """accounts.W001 when production runs without SMTP: password reset by email and email
-    verification are off."""
+    """accounts.W001 when production runs without SMTP: password reset by email, email
+    verification, digests and notifications are off."""
     if settings.MAIL_DELIVERS:
         return []
     return [
         checks.Warning(
             "DJANGO_EMAIL_HOST is not set: mail is off, so nobody can reset a forgotten "
-            "password by email (the reset pages say to ask an admin), and email addresses "
-            "are not verified at sign-up (WAYPOINT_EMAIL_VERIFICATION=none).",
+            "password by email (the reset pages say to ask an admin), email addresses "
+            "are not verified at sign-up (WAYPOINT_EMAIL_VERIFICATION=none), and no digest, "
+            "review notification or nudge is sent (none is queued either).",
             hint="Set DJANGO_EMAIL_HOST (and DJANGO_EMAIL_PORT, DJANGO_EMAIL_USER, "
             "DJANGO_EMAIL_PASSWORD) to an SMTP relay; see docs/deploy.md.",
             id="accounts.W001",

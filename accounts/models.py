@@ -31,6 +31,19 @@ class Programme(models.IntegerChoices):
         return "B.Tech" if self == Programme.FOUR_YEARS else "dual degree"
 
 
+class MailKind(models.TextChoices):
+    """What a mail is about; each kind can be turned off on its own (``User.mail_wanted``)."""
+
+    DIGEST = "digest", "Weekly digest"
+    REVIEWS = "reviews", "Evidence reviews"
+    NUDGES = "nudges", "Messages from mentors"
+
+    @property
+    def field(self) -> str:
+        """The ``User`` field that says whether the person wants this kind of mail."""
+        return f"mail_{self.value}"
+
+
 class UserManager(DjangoUserManager):
     """Users sign in with their email address; there is no username."""
 
@@ -88,6 +101,25 @@ class User(AbstractUser):
         choices=Programme.choices,
         default=Programme.FOUR_YEARS,
     )
+    # Mail the person asked for (``MailKind``); one-click unsubscribe turns one off.
+    mail_digest = models.BooleanField(
+        "weekly digest", default=True, help_text="Monday morning: what is due, what is behind."
+    )
+    mail_reviews = models.BooleanField(
+        "evidence reviews",
+        default=True,
+        help_text="When a mentor verifies or sends back your evidence; for mentors, new "
+        "evidence to review (at most one mail every few hours).",
+    )
+    mail_nudges = models.BooleanField(
+        "messages from mentors", default=True, help_text="A note from a mentor of your cohort."
+    )
+    # Set when the address's mail server refused it for good (SMTP 5xx): nothing more is
+    # sent until the person says the address works again.
+    mail_bounced_at = models.DateTimeField("mail bounced", null=True, blank=True)
+    mail_bounce = models.CharField("bounce reason", max_length=300, blank=True)
+    # The secret in the private calendar address; replacing it retires the old address.
+    calendar_token = models.CharField(max_length=64, unique=True, null=True, blank=True)
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"
@@ -118,6 +150,12 @@ class User(AbstractUser):
 
     def get_full_name(self):
         return self.name
+
+    def mail_wanted(self, kind: str) -> bool:
+        """Whether mail of ``kind`` (a ``MailKind``) may be sent: asked for, to an address
+        that has not bounced, of an account still active."""
+        wanted = getattr(self, MailKind(kind).field)
+        return self.is_active and self.mail_bounced_at is None and wanted
 
     def get_short_name(self):
         """How Waypoint addresses the person (greetings, mail, mentor pages, the admin):
@@ -178,3 +216,46 @@ class ClockChange(models.Model):
             before, after = Programme(self.programme_before), Programme(self.programme_after)
             parts.append(f"programme {before.label} → {after.label}")
         return "; ".join(parts) or "no change"
+
+
+class Delivery(models.Model):
+    """One mail to one person, written down before it is sent: the outbox.
+
+    ``(recipient, kind, key)`` is unique, so a mail is queued once however often the
+    work that writes it runs (a digest's key is its ISO week, "2026-W49"). A worker
+    claims a row by moving it from waiting to sending in one UPDATE, so two workers
+    never send it twice (``accounts.outbox``)."""
+
+    class State(models.TextChoices):
+        WAITING = "waiting", "Waiting"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        SKIPPED = "skipped", "Not sent (turned off or bounced)"
+        BOUNCED = "bounced", "Bounced"
+        FAILED = "failed", "Failed"
+
+    recipient = models.ForeignKey(User, on_delete=models.CASCADE, related_name="deliveries")
+    kind = models.CharField(max_length=10, choices=MailKind.choices)
+    key = models.CharField(max_length=100)
+    subject = models.CharField(max_length=200)
+    text = models.TextField()
+    html = models.TextField(blank=True)
+    reply_to = models.EmailField(blank=True)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.WAITING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    error = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name_plural = "deliveries"
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recipient", "kind", "key"], name="accounts_delivery_once"
+            ),
+        ]
+        indexes = [models.Index(fields=["kind", "key"], name="accounts_delivery_kind_key")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} to {self.recipient}: {self.get_state_display()}"

@@ -8,8 +8,12 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.db import IntegrityError, transaction
+from django.http import Http404
 from django.shortcuts import redirect, render, resolve_url
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_http_methods
 
 from config.http import next_page, problem
 
@@ -17,6 +21,7 @@ from .adapter import after_sign_up_url
 from .clock import ClockRefused, clock_set
 from .forms import DeleteAccountForm, ProfileForm
 from .models import ClockChange
+from .outbox import unsubscribe_target
 
 
 def bad_input_is_400(view):
@@ -144,3 +149,26 @@ def too_many_requests(request):
         "wait a few minutes, then try again.",
         status=429,
     )
+
+
+# A mail client's one-click POST (RFC 8058) carries no cookie and no CSRF token: the
+# signed address is the only credential, and all it can do is turn one kind of mail off.
+@csrf_exempt
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+def unsubscribe(request, token):
+    """GET asks (link scanners follow links, RFC 8058 section 3.1); POST turns the kind
+    of mail off, from the page's button or a mail client's
+    ``List-Unsubscribe=One-Click``. An unknown token is a 404, like a person who does
+    not exist."""
+    target = unsubscribe_target(token)
+    if target is None:
+        raise Http404("No such address.")
+    user, kind = target
+    field = kind.field
+    done = request.method == "POST"
+    if done and getattr(user, field):
+        setattr(user, field, False)
+        user.save(update_fields=[field])
+    context = {"kind": kind, "done": done or not getattr(user, field)}
+    return render(request, "accounts/unsubscribe.html", context)

@@ -58,6 +58,8 @@ INSTALLED_APPS = [
     "allauth.account",
     "allauth.socialaccount",
     "allauth.socialaccount.providers.openid_connect",
+    "django_tasks_db",
+    "crontask",
     "accounts",
     "roadmap",
     "cohorts",
@@ -320,6 +322,15 @@ elif DEBUG:
 else:
     MAILERS = {"default": {"BACKEND": "accounts.mail.MailOffBackend"}}
 DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "Waypoint <noreply@localhost>")
+# Links in mail and in the calendar feed are absolute: the address people open Waypoint at.
+WAYPOINT_BASE_URL = os.environ.get(
+    "WAYPOINT_BASE_URL", "http://127.0.0.1:8000" if DEBUG else ""
+).rstrip("/")
+# A mail that could not be handed to the SMTP relay (it was down, or answered 4xx) is
+# tried again after each of these waits, in minutes; then it is given up.
+WAYPOINT_MAIL_RETRY_MINUTES = [
+    int(minutes) for minutes in env_list("WAYPOINT_MAIL_RETRY_MINUTES", "1,5,30,120,720")
+]
 
 # Email verification (WAYPOINT_EMAIL_VERIFICATION): "mandatory" (the default: nobody signs
 # in before following the link mailed to them), "optional" (a link is mailed, sign-in works
@@ -355,6 +366,17 @@ else:
     # Nothing that must be shared between app servers lives in this cache: sessions
     # are then kept in the database (and sign-in counts always are).
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# Background work (mail, digests, notifications) on Django's task framework. The queue is
+# a table in the database (django-tasks-db): `manage.py db_worker` works it, and several
+# workers on several machines each claim a task with SELECT ... FOR UPDATE SKIP LOCKED on
+# PostgreSQL (an exclusive transaction on SQLite), so none runs twice. `manage.py crontask`
+# enqueues the recurring work (each module's tasks.py); with Redis, a lock there keeps a
+# second scheduler idle until the first stops (docs/deploy.md, "Worker and scheduler").
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+CRONTASK = {"REDIS_URL": os.environ.get("REDIS_URL") or None}
+# /health/ says the queue is not being worked when a task has waited longer than this.
+WAYPOINT_QUEUE_STALE_SECONDS = int(os.environ.get("WAYPOINT_QUEUE_STALE_SECONDS", "600"))
 
 # Security. Production (DEBUG off) is strict by default; each switch can be turned
 # off from the environment, e.g. for plain-HTTP smoke tests on loopback.
@@ -429,6 +451,13 @@ WAYPOINT_PROXY_COUNT = int(os.environ.get("WAYPOINT_PROXY_COUNT", "0"))
 WAYPOINT_ACADEMIC_YEAR_START_MONTH = int(os.environ.get("WAYPOINT_ACADEMIC_YEAR_START_MONTH", "7"))
 # A cohort student with no change for this many days shows as inactive to mentors.
 WAYPOINT_INACTIVE_DAYS = int(os.environ.get("WAYPOINT_INACTIVE_DAYS", "14"))
+# Weekly digests (students and mentors) leave at this local time (TIME_ZONE) on this day:
+# a crontab line whose day of week is a name (django-crontask), e.g. "0 7 * * Mon".
+WAYPOINT_DIGEST_SCHEDULE = os.environ.get("WAYPOINT_DIGEST_SCHEDULE", "0 7 * * Mon")
+# A mentor hears of new evidence to review at most once in this many hours.
+WAYPOINT_REVIEW_MAIL_HOURS = int(os.environ.get("WAYPOINT_REVIEW_MAIL_HOURS", "3"))
+# Nudges one mentor may send in a day (a student is nudged at most once a day anyway).
+WAYPOINT_NUDGES_PER_DAY = int(os.environ.get("WAYPOINT_NUDGES_PER_DAY", "200"))
 # A mentor's Verify can be undone for this many minutes (a slip of the finger).
 WAYPOINT_REVIEW_UNDO_MINUTES = int(os.environ.get("WAYPOINT_REVIEW_UNDO_MINUTES", "5"))
 WAYPOINT_DEFAULT_ROADMAP = os.environ.get("WAYPOINT_DEFAULT_ROADMAP", "machine-learning-engineer")
@@ -441,4 +470,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
+    # The scheduler logs each job it runs (the lock refresh every few seconds): only trouble.
+    "loggers": {"apscheduler": {"level": "WARNING"}},
 }

@@ -8,6 +8,8 @@ from django.test import RequestFactory
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.models import MailKind
+from accounts.outbox import mail_queue
 from cohorts.models import Invitation
 from roadmap.services import follow_roadmap, progress_set
 from tests.factories import (
@@ -53,6 +55,8 @@ def content():
     )
     account = SocialAccount.objects.create(user=student, provider="college", uid="sub-1")
     SocialToken.objects.create(app=app, account=account, token="t")
+    # The outbox and the task queue: one mail queued, one task enqueued.
+    mail_queue(student, kind=MailKind.DIGEST, key="2026-W49", subject="Your week", text="t")
     Group.objects.create(name="Placement cell").permissions.set(
         Permission.objects.filter(codename="view_cohort")
     )

@@ -150,10 +150,13 @@ def test_sign_in_gets_a_new_session_key_and_sign_out_flushes_it(client):
     assert not Session.objects.filter(session_key=signed_in_key).exists()
 
 
+EMPTY_QUEUE = {"waiting": 0, "oldest_waiting_seconds": 0, "worked": True}
+
+
 def test_health_check_answers_with_the_database_state(client, monkeypatch):
     response = client.get("/health/")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok"}
+    assert response.json() == {"status": "ok", "database": "ok", "queue": EMPTY_QUEUE}
     assert response["Cache-Control"].startswith("max-age=0")
     assert client.head("/health/").status_code == 200  # probes that only ask HEAD
     assert client.post("/health/").status_code == 405
@@ -172,12 +175,22 @@ REDIS = "django.core.cache.backends.redis.RedisCache"
 
 def test_health_check_includes_redis_when_it_is_configured(client, settings, redis_url):
     settings.CACHES = {"default": {"BACKEND": REDIS, "LOCATION": redis_url}}
-    assert client.get("/health/").json() == {"status": "ok", "database": "ok", "cache": "ok"}
+    assert client.get("/health/").json() == {
+        "status": "ok",
+        "database": "ok",
+        "cache": "ok",
+        "queue": EMPTY_QUEUE,
+    }
 
     settings.CACHES = {"default": {"BACKEND": REDIS, "LOCATION": "redis://127.0.0.1:1/0"}}
     response = client.get("/health/")
     assert response.status_code == 503
-    assert response.json() == {"status": "unavailable", "database": "ok", "cache": "unreachable"}
+    assert response.json() == {
+        "status": "unavailable",
+        "database": "ok",
+        "cache": "unreachable",
+        "queue": EMPTY_QUEUE,
+    }
 
 
 def test_https_redirect_spares_the_health_probe(client, settings):

@@ -1,12 +1,8 @@
 """Password-reset mail: over real SMTP, on the development console, and with mail off."""
 
-import email
-import email.policy
 import re
-import socket
 
 import pytest
-from aiosmtpd.controller import Controller
 from django.contrib.auth import SESSION_KEY
 from django.core import mail
 from django.core.mail import send_mail
@@ -20,36 +16,6 @@ from tests.test_settings import deploy_check, start_django
 pytestmark = pytest.mark.django_db
 
 LINK = re.compile(r"https?://testserver(/accounts/password/reset/[^\s/]+/[^\s/]+/)")
-
-
-class Inbox:
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append(
-            email.message_from_bytes(envelope.content, policy=email.policy.default)
-        )
-        return "250 OK"
-
-
-@pytest.fixture
-def smtp_server(settings):
-    """A real SMTP server on loopback, and Waypoint's mail pointed at it."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    settings.MAILERS = {
-        "default": {
-            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
-            "OPTIONS": {"host": "127.0.0.1", "port": port, "use_tls": False, "timeout": 5},
-        }
-    }
-    yield inbox
-    controller.stop()
 
 
 def test_reset_mail_over_smtp_is_limited_per_account_and_its_link_works(smtp_server, settings):

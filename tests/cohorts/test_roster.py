@@ -16,7 +16,6 @@ from cohorts import services
 from cohorts.models import Cohort, Invitation, Membership
 from cohorts.roster import RosterUnreadable, check_cells, read_roster
 from roadmap.models import Enrollment
-from tests.accounts.test_mail import smtp_server  # noqa: F401  (a fixture)
 from tests.factories import UserFactory, build_roadmap
 
 pytestmark = pytest.mark.django_db
@@ -633,7 +632,7 @@ def test_confirm_for_existing_accounts_costs_a_fixed_count_per_person(
     assert cohort.students.count() == size
 
 
-def test_invitations_reach_a_real_smtp_server(client, cohort, mentor, smtp_server):  # noqa: F811
+def test_invitations_reach_a_real_smtp_server(client, cohort, mentor, smtp_server):
     client.force_login(mentor)
     text = "name,email\nĀrya Ünal,arya@example.com\nRavi,ravi@example.com\n"
     confirm(client, cohort, preview(client, cohort, text))

@@ -1,0 +1,50 @@
+"""Background work: the processes `make run` starts, and /health/ saying whether the
+queue is being worked."""
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.management import get_commands
+from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
+
+from accounts.tasks import deliver_later
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_procfile_starts_web_worker_and_scheduler_with_real_commands():
+    lines = (Path(settings.BASE_DIR) / "Procfile").read_text().splitlines()
+    processes = dict(line.split(":", 1) for line in lines if line and not line.startswith("#"))
+    assert set(processes) == {"web", "worker", "scheduler"}
+    commands = get_commands()
+    for command in processes.values():
+        name = command.split("manage.py", 1)[1].split()[0]
+        assert name in commands, command
+    assert "honcho start" in (Path(settings.BASE_DIR) / "Makefile").read_text()
+
+
+def test_health_reports_an_empty_queue_as_worked(client):
+    answer = client.get("/health/").json()
+    assert answer["queue"] == {"waiting": 0, "oldest_waiting_seconds": 0, "worked": True}
+
+
+def test_health_reports_the_oldest_waiting_task_and_a_stalled_queue(client, settings):
+    settings.WAYPOINT_QUEUE_STALE_SECONDS = 600
+    deliver_later.enqueue(1)
+    old = deliver_later.enqueue(2)
+    DBTaskResult.objects.filter(pk=old.id).update(
+        enqueued_at=timezone.now() - timedelta(minutes=15)
+    )
+    # A retry waiting for its time has not waited yet.
+    deliver_later.using(run_after=timezone.now() + timedelta(hours=1)).enqueue(3)
+    response = client.get("/health/")
+    assert response.status_code == 200  # the web server itself still serves
+    queue = response.json()["queue"]
+    assert queue["waiting"] == 2
+    assert 15 * 60 <= queue["oldest_waiting_seconds"] < 15 * 60 + 30
+    assert queue["worked"] is False
+    DBTaskResult.objects.filter(pk=old.id).delete()
+    assert client.get("/health/").json()["queue"]["worked"] is True
