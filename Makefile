@@ -30,11 +30,11 @@ run: setup ## Set up, load the guide and demo accounts; web, worker and schedule
 
 # Production: DEBUG off, so DJANGO_SECRET_KEY and DJANGO_ALLOWED_HOSTS must be set (docs/deploy.md).
 serve: export DJANGO_DEBUG = 0
-serve: install ## Collect static files, migrate, load the guide once, serve with gunicorn
+serve: install ## Collect static files, migrate, load the guide once; gunicorn, worker and scheduler
 	$(BIN)/python manage.py collectstatic --no-input --verbosity 0
 	$(BIN)/python manage.py migrate --no-input
 	$(BIN)/python manage.py load_guide
-	$(BIN)/gunicorn --config config/gunicorn.conf.py config.wsgi
+	$(BIN)/honcho --procfile Procfile.serve start
 
 test: install ## Set up and run the whole suite (browser tests need Chromium)
 	@if [ -x "$(CHROMIUM)" ]; then echo "Browser tests run in $(CHROMIUM)."; \

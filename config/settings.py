@@ -371,10 +371,13 @@ else:
 # a table in the database (django-tasks-db): `manage.py db_worker` works it, and several
 # workers on several machines each claim a task with SELECT ... FOR UPDATE SKIP LOCKED on
 # PostgreSQL (an exclusive transaction on SQLite), so none runs twice. `manage.py crontask`
-# enqueues the recurring work (each module's tasks.py); with Redis, a lock there keeps a
+# enqueues the recurring work (each app's tasks.py); with Redis, a lock there keeps a
 # second scheduler idle until the first stops (docs/deploy.md, "Worker and scheduler").
+# Without Redis, run one scheduler: the work it enqueues is safe to run twice anyway.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
-CRONTASK = {"REDIS_URL": os.environ.get("REDIS_URL") or None}
+# A second scheduler (another server) waits for the lock instead of giving up, and takes
+# over within LOCK_TIMEOUT seconds of the first one stopping: a hot standby.
+CRONTASK = {"REDIS_URL": os.environ.get("REDIS_URL") or None, "LOCK_BLOCKING_TIMEOUT": None}
 # /health/ says the queue is not being worked when a task has waited longer than this.
 WAYPOINT_QUEUE_STALE_SECONDS = int(os.environ.get("WAYPOINT_QUEUE_STALE_SECONDS", "600"))
 

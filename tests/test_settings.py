@@ -46,9 +46,29 @@ def deploy_check(fail_level="WARNING", **env):
 def test_deploy_check_passes_with_production_settings():
     # The database under test (PostgreSQL in CI's second run) is checked too.
     database = {"DATABASE_URL": os.environ["DATABASE_URL"]} if "DATABASE_URL" in os.environ else {}
-    result = deploy_check(DJANGO_EMAIL_HOST="smtp.example.org", **database)
+    result = deploy_check(
+        DJANGO_EMAIL_HOST="smtp.example.org",
+        WAYPOINT_BASE_URL="https://waypoint.example.org",
+        **database,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_mail_on_without_the_site_address_stops_every_start_with_a_clear_message():
+    # Digests and notifications would carry broken links: migrate, the worker and the
+    # scheduler all run the system checks first and stop.
+    for command in (["check"], ["migrate", "--check"]):
+        result = fresh_process(
+            "manage.py",
+            *command,
+            DJANGO_DEBUG="0",
+            DJANGO_SECRET_KEY="p4$-" + "x7Qm2Lz9" * 8,
+            DJANGO_EMAIL_HOST="smtp.example.org",
+        )
+        assert result.returncode != 0
+        assert "accounts.E002" in result.stderr
+        assert "WAYPOINT_BASE_URL is not set" in result.stderr
 
 
 def test_production_mode_without_a_secret_key_stops_with_a_clear_message():

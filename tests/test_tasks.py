@@ -1,10 +1,16 @@
 """Background work: the processes `make run` starts, and /health/ saying whether the
 queue is being worked."""
 
+import os
+import select
+import subprocess
+import sys
+import time
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
+import redis
 from django.conf import settings
 from django.core.management import get_commands
 from django.utils import timezone
@@ -48,3 +54,51 @@ def test_health_reports_the_oldest_waiting_task_and_a_stalled_queue(client, sett
     assert queue["worked"] is False
     DBTaskResult.objects.filter(pk=old.id).delete()
     assert client.get("/health/").json()["queue"]["worked"] is True
+
+
+def start_scheduler(redis_url):
+    own = ("DJANGO_", "DATABASE_", "REDIS_", "WAYPOINT_")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(own)}
+    env.update(DJANGO_DEBUG="1", REDIS_URL=redis_url, PYTHONUNBUFFERED="1")
+    return subprocess.Popen(
+        [sys.executable, "manage.py", "crontask", "--no-heartbeat"],
+        cwd=settings.BASE_DIR,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def wait_for_line(process, text, seconds=20) -> bool:
+    """Read the process's output until a line contains ``text`` (True) or it ends."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if not select.select([process.stdout], [], [], 0.5)[0]:
+            continue
+        line = process.stdout.readline()
+        if not line:
+            return False
+        if text in line:
+            return True
+    return False
+
+
+def test_a_second_scheduler_waits_for_the_lock_and_takes_over(redis_url):
+    redis.Redis.from_url(redis_url).delete("crontask-lock")
+    first = start_scheduler(redis_url)
+    second = None
+    try:
+        assert wait_for_line(first, "Starting scheduler")
+        second = start_scheduler(redis_url)
+        assert wait_for_line(second, "Acquiring lock")
+        # Only one schedules: the second waits, as a standby, while the first runs.
+        assert not wait_for_line(second, "Starting scheduler", seconds=3)
+        first.terminate()
+        first.wait(timeout=20)
+        assert wait_for_line(second, "Starting scheduler", seconds=20)
+    finally:
+        for process in (first, second):
+            if process and process.poll() is None:
+                process.kill()
+                process.wait()
