@@ -12,6 +12,7 @@ locks it from this address.
 
 import gzip
 import http.cookiejar
+import json
 import os
 import re
 import secrets
@@ -66,6 +67,8 @@ def main(base):
     smoke = Smoke(base)
     status, _, _, body = smoke.request("/health/")
     check(status == 200 and '"ok"' in body, "the health URL reports the database reachable")
+    queue = json.loads(body).get("queue", {})
+    check(queue.get("worked") is True, "the health URL reports the background queue worked")
 
     email = f"smoke-{secrets.token_hex(4)}@example.com"
     password = secrets.token_urlsafe(16)
