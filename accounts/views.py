@@ -1,3 +1,4 @@
+import secrets
 from functools import wraps
 
 from allauth.account import views as allauth_views
@@ -22,7 +23,7 @@ from .adapter import after_sign_up_url
 from .clock import ClockRefused, clock_set
 from .forms import DeleteAccountForm, MailPreferencesForm, ProfileForm
 from .models import ClockChange
-from .outbox import unsubscribe_target
+from .outbox import absolute_url, unsubscribe_target
 
 
 def bad_input_is_400(view):
@@ -88,15 +89,27 @@ password_reset_from_key = bad_input_is_400(allauth_views.password_reset_from_key
 
 
 def _profile_page(request, *, form=None, mail_form=None, status=200):
-    """The account page: the profile form and the mail preferences (with the bounce,
-    if the address bounced). A form refused comes back bound, with its messages,
-    beside the others as saved."""
+    """The account page: the profile form, the mail preferences (with the bounce, if
+    the address bounced) and the private calendar address. A form refused elsewhere on
+    the page comes back bound, with its messages, beside the others as saved."""
     user = request.user
     context = {
         "form": form or ProfileForm(instance=user),
         "mail_form": mail_form or MailPreferencesForm(instance=user),
+        "calendar_url": _calendar_url(user),
     }
+    if context["calendar_url"]:
+        # The same address for calendar apps that subscribe on a webcal:// link.
+        context["webcal_url"] = "webcal://" + context["calendar_url"].split("://", 1)[1]
     return render(request, "accounts/profile.html", context, status=status)
+
+
+def _calendar_url(user) -> str:
+    """The absolute address of ``user``'s private calendar feed (``roadmap:calendar``),
+    or "" before they made one."""
+    if not user.calendar_token:
+        return ""
+    return absolute_url(reverse("roadmap:calendar", args=[user.calendar_token]))
 
 
 @login_required
@@ -150,6 +163,27 @@ def mail_works_again(request):
         user.save(update_fields=["mail_bounced_at", "mail_bounce"])
         messages.success(request, f"Thank you. Waypoint sends mail to {user.email} again.")
     return redirect(reverse("accounts:profile") + "#mail")
+
+
+@login_required
+@require_POST
+def calendar_address(request):
+    """Make the signed-in person's private calendar address, or replace it: a new
+    secret (``secrets.token_urlsafe(32)``, 256 bits), after which the old address
+    answers 404 at once (``roadmap.views.calendar_feed`` looks the secret up)."""
+    user = request.user
+    replaced = user.calendar_token is not None
+    user.calendar_token = secrets.token_urlsafe(32)
+    user.save(update_fields=["calendar_token"])
+    if replaced:
+        messages.success(
+            request,
+            "Your calendar has a new address. The old one no longer works: subscribe "
+            "again with the new one.",
+        )
+    else:
+        messages.success(request, "Your calendar address is ready. Subscribe to it below.")
+    return redirect(reverse("accounts:profile") + "#calendar")
 
 
 @login_required

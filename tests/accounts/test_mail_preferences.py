@@ -1,5 +1,5 @@
-"""The account page's mail section: which mail a person wants, and what to do after a
-bounce."""
+"""The account page's mail section (which mail a person wants, and what to do after a
+bounce) and its calendar section (make or replace the private calendar address)."""
 
 import re
 from datetime import datetime
@@ -9,7 +9,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from accounts.models import MailKind
+from accounts.models import MailKind, User
 from accounts.outbox import unsubscribe_token
 from tests.factories import UserFactory
 
@@ -43,7 +43,7 @@ def bounced(db):
 
 def test_the_account_page_offers_each_kind_of_mail_with_its_label_and_help(signed_in):
     text = signed_in.get(reverse("accounts:profile")).text
-    section = text[text.index('id="mail"') : text.index("Password")]
+    section = text[text.index('id="mail"') : text.index('id="calendar"')]
     assert f'action="{reverse("accounts:mail")}"' in section
     for name, label, help_text in [
         ("mail_digest", "Weekly digest", "Monday morning: what is due, what is behind."),
@@ -162,3 +162,67 @@ def test_my_address_works_again_clears_the_bounce_of_the_signed_in_person_only(c
 
 def test_my_address_works_again_needs_post(signed_in):
     assert signed_in.get(reverse("accounts:mail_works_again")).status_code == 405
+
+
+# -- the calendar address ---------------------------------------------------------------
+
+
+def test_the_calendar_section_offers_to_make_an_address(signed_in, user):
+    text = signed_in.get(reverse("accounts:profile")).text
+    section = text[text.index('id="calendar"') :]
+    assert "Make my calendar address" in section
+    assert "Set your batch" not in section
+    user.refresh_from_db()
+    assert user.calendar_token is None
+
+
+def test_making_a_calendar_address_needs_sign_in_and_post(client, user):
+    response = client.post(reverse("accounts:calendar"))
+    assert response["Location"].startswith(reverse("account_login"))
+    client.force_login(user)
+    assert client.get(reverse("accounts:calendar")).status_code == 405
+    user.refresh_from_db()
+    assert user.calendar_token is None
+
+
+def test_the_calendar_address_is_made_then_shown_ready_to_copy(signed_in, user):
+    response = signed_in.post(reverse("accounts:calendar"), {"pk": "1"}, follow=True)
+    assert response.redirect_chain == [(reverse("accounts:profile") + "#calendar", 302)]
+    user.refresh_from_db()
+    assert len(user.calendar_token) == 43  # secrets.token_urlsafe(32)
+    url = f"http://testserver/calendar/{user.calendar_token}.ics"
+    assert '<label for="calendar-url">' in response.text
+    assert re.search(rf'<input id="calendar-url" type="text" readonly value="{url}"', response.text)
+    assert f'href="webcal://testserver/calendar/{user.calendar_token}.ics"' in response.text
+    assert "Replace address" in response.text
+    assert "Make my calendar address" not in response.text
+
+
+def test_replacing_the_calendar_address_changes_only_the_signed_in_persons(signed_in, user):
+    other = UserFactory(calendar_token="someone-elses-secret")
+    signed_in.post(reverse("accounts:calendar"))
+    user.refresh_from_db()
+    first = user.calendar_token
+    response = signed_in.post(reverse("accounts:calendar"), follow=True)
+    assert "The old one no longer works" in response.text
+    user.refresh_from_db()
+    assert user.calendar_token not in (first, None)
+    assert first not in response.text
+    other.refresh_from_db()
+    assert other.calendar_token == "someone-elses-secret"
+
+
+def test_without_a_batch_the_calendar_section_says_to_set_it(client):
+    student = UserFactory(batch=None)
+    client.force_login(student)
+    text = client.get(reverse("accounts:profile")).text
+    section = text[text.index('id="calendar"') :]
+    assert "Set your batch above first" in section
+
+
+def test_a_refused_profile_keeps_the_mail_and_calendar_sections(signed_in, user):
+    User.objects.filter(pk=user.pk).update(calendar_token="a-secret")
+    response = signed_in.post(reverse("accounts:profile"), {"name": "", "batch": "2025"})
+    assert response.status_code == 400
+    assert 'id="mail"' in response.text
+    assert "a-secret" in response.text
