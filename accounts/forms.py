@@ -12,7 +12,7 @@ from allauth.socialaccount.forms import SignupForm as ProviderSignupForm
 from django import forms
 
 from . import throttle
-from .models import Entry, Programme, User
+from .models import Entry, MailKind, Programme, User
 
 CLOCK_FIELDS = ["batch", "entry_year", "programme_years"]
 
@@ -213,3 +213,46 @@ class ResetSetPasswordForm(ResetPasswordKeyForm):
     def save(self):
         super().save()
         throttle.forget_account(self.user)
+
+
+class Checkbox(forms.CheckboxInput):
+    """A checkbox whose posted value reaches the field as sent (None when unticked), so
+    the field can refuse what no browser sends; rendered without a ``value``, so a
+    ticked box posts "on"."""
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, check_test=lambda value: value in (True, "on"))
+
+    def format_value(self, value):
+        return None
+
+    def value_from_datadict(self, data, files, name):
+        return data.get(name)
+
+
+class CheckboxField(forms.BooleanField):
+    """Ticked ("on") or not (absent). Django's BooleanField reads any other text as
+    ticked; a crafted "maybe" is refused here, beside the field, and nothing is saved."""
+
+    widget = Checkbox
+    default_error_messages = {"invalid": "Tick the box or leave it empty."}
+
+    def __init__(self, **kwargs):
+        super().__init__(**{**kwargs, "required": False})
+
+    def to_python(self, value):
+        if value in (None, "", False):
+            return False
+        if value in (True, "on"):
+            return True
+        raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+
+
+class MailPreferencesForm(forms.ModelForm):
+    """Which kinds of mail (``MailKind``) the person wants: one box each, labels and help
+    from the model. Unticked boxes are not posted, so a missing field means "no"."""
+
+    class Meta:
+        model = User
+        fields = [kind.field for kind in MailKind]
+        field_classes = dict.fromkeys(fields, CheckboxField)

@@ -19,7 +19,10 @@ def _moved_to(name: str):
 urlpatterns = [
     path("profile/", views.profile, name="profile"),
     path("delete/", views.delete_account, name="delete"),
+    path("mail/", views.mail_preferences, name="mail"),
+    path("mail/works-again/", views.mail_works_again, name="mail_works_again"),
     path("mail/unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
+    path("calendar/", views.calendar_address, name="calendar"),
     # Bookmarks and mails from before: the same pages under allauth's addresses. A reset
     # link mailed before cannot be checked any more: it leads to asking for a new one.
     path("password/", _moved_to("account_change_password")),

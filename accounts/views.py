@@ -1,3 +1,4 @@
+import secrets
 from functools import wraps
 
 from allauth.account import views as allauth_views
@@ -10,18 +11,19 @@ from django.contrib.auth.decorators import login_required
 from django.db import IntegrityError, transaction
 from django.http import Http404
 from django.shortcuts import redirect, render, resolve_url
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.debug import sensitive_post_parameters
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from config.http import next_page, problem
 
 from .adapter import after_sign_up_url
 from .clock import ClockRefused, clock_set
-from .forms import DeleteAccountForm, ProfileForm
+from .forms import DeleteAccountForm, MailPreferencesForm, ProfileForm
 from .models import ClockChange
-from .outbox import unsubscribe_target
+from .outbox import absolute_url, unsubscribe_target
 
 
 def bad_input_is_400(view):
@@ -86,29 +88,102 @@ password_change = bad_input_is_400(allauth_views.password_change)
 password_reset_from_key = bad_input_is_400(allauth_views.password_reset_from_key)
 
 
+def _profile_page(request, *, form=None, mail_form=None, status=200):
+    """The account page: the profile form, the mail preferences (with the bounce, if
+    the address bounced) and the private calendar address. A form refused elsewhere on
+    the page comes back bound, with its messages, beside the others as saved."""
+    user = request.user
+    context = {
+        "form": form or ProfileForm(instance=user),
+        "mail_form": mail_form or MailPreferencesForm(instance=user),
+        "calendar_url": _calendar_url(user),
+    }
+    if context["calendar_url"]:
+        # The same address for calendar apps that subscribe on a webcal:// link.
+        context["webcal_url"] = "webcal://" + context["calendar_url"].split("://", 1)[1]
+    return render(request, "accounts/profile.html", context, status=status)
+
+
+def _calendar_url(user) -> str:
+    """The absolute address of ``user``'s private calendar feed (``roadmap:calendar``),
+    or "" before they made one."""
+    if not user.calendar_token:
+        return ""
+    return absolute_url(reverse("roadmap:calendar", args=[user.calendar_token]))
+
+
 @login_required
 def profile(request):
     """The name and the academic clock; a changed clock is recorded as corrected by the
     student (accounts.clock), in the same transaction as the rest."""
-    form = ProfileForm(request.POST if request.method == "POST" else None, instance=request.user)
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                with transaction.atomic():
-                    clock_set(
-                        request.user,
-                        **form.clock(),
-                        kind=ClockChange.Kind.CORRECTED,
-                        changed_by=request.user,
-                    )
-                    form.save()
-            except ClockRefused as refusal:
-                form.add_error(None, str(refusal))
-            else:
-                messages.success(request, "Your profile is saved.")
-                return redirect("accounts:profile")
-        return render(request, "accounts/profile.html", {"form": form}, status=400)
-    return render(request, "accounts/profile.html", {"form": form})
+    if request.method != "POST":
+        return _profile_page(request)
+    form = ProfileForm(request.POST, instance=request.user)
+    if form.is_valid():
+        try:
+            with transaction.atomic():
+                clock_set(
+                    request.user,
+                    **form.clock(),
+                    kind=ClockChange.Kind.CORRECTED,
+                    changed_by=request.user,
+                )
+                form.save()
+        except ClockRefused as refusal:
+            form.add_error(None, str(refusal))
+        else:
+            messages.success(request, "Your profile is saved.")
+            return redirect("accounts:profile")
+    return _profile_page(request, form=form, status=400)
+
+
+@login_required
+@require_POST
+def mail_preferences(request):
+    """Save which kinds of mail the signed-in person wants (``MailPreferencesForm``),
+    then back to the account page's mail section. A value no checkbox sends is refused
+    (400, the page with the message beside the box) and nothing is saved."""
+    form = MailPreferencesForm(request.POST, instance=request.user)
+    if not form.is_valid():
+        return _profile_page(request, mail_form=form, status=400)
+    # Only these fields: a bounce recorded meanwhile by a worker must stay.
+    form.save(commit=False).save(update_fields=form.Meta.fields)
+    messages.success(request, "Your mail choices are saved.")
+    return redirect(reverse("accounts:profile") + "#mail")
+
+
+@login_required
+@require_POST
+def mail_works_again(request):
+    """The person says their address works again after a bounce: mail may be sent to
+    it again (``User.mail_wanted``). Pressing it twice changes nothing more."""
+    user = request.user
+    if user.mail_bounced_at is not None:
+        user.mail_bounced_at, user.mail_bounce = None, ""
+        user.save(update_fields=["mail_bounced_at", "mail_bounce"])
+        messages.success(request, f"Thank you. Waypoint sends mail to {user.email} again.")
+    return redirect(reverse("accounts:profile") + "#mail")
+
+
+@login_required
+@require_POST
+def calendar_address(request):
+    """Make the signed-in person's private calendar address, or replace it: a new
+    secret (``secrets.token_urlsafe(32)``, 256 bits), after which the old address
+    answers 404 at once (``roadmap.views.calendar_feed`` looks the secret up)."""
+    user = request.user
+    replaced = user.calendar_token is not None
+    user.calendar_token = secrets.token_urlsafe(32)
+    user.save(update_fields=["calendar_token"])
+    if replaced:
+        messages.success(
+            request,
+            "Your calendar has a new address. The old one no longer works: subscribe "
+            "again with the new one.",
+        )
+    else:
+        messages.success(request, "Your calendar address is ready. Subscribe to it below.")
+    return redirect(reverse("accounts:profile") + "#calendar")
 
 
 @login_required

@@ -8,6 +8,8 @@ from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 
+from accounts.models import MailKind
+
 from .models import Enrollment, Progress, ProgressEvent
 
 # Spreadsheets run cells that start with these as formulas (CSV injection).
@@ -85,6 +87,22 @@ def _filename(student, extension):
     return f"waypoint-{student.pk}-{timezone.localdate():%Y-%m-%d}.{extension}"
 
 
+def _mail(student) -> dict:
+    """The person's mail choices, their address's bounce and every mail written to
+    them: what, when and how it went, not the bodies (they repeat the rest of the
+    export)."""
+    return {
+        "wanted": {kind.value: getattr(student, kind.field) for kind in MailKind},
+        "bounced_at": student.mail_bounced_at,
+        "bounce": student.mail_bounce,
+        "deliveries": list(
+            student.deliveries.order_by("created_at", "pk").values(
+                "kind", "subject", "state", "created_at", "sent_at"
+            )
+        ),
+    }
+
+
 def student_json(student) -> HttpResponse:
     events = (
         ProgressEvent.objects.for_student(student)
@@ -102,6 +120,7 @@ def student_json(student) -> HttpResponse:
         "roadmaps": list(
             Enrollment.objects.for_student(student).values("roadmap__slug", "created_at")
         ),
+        "mail": _mail(student),
         "progress": list(_progress_rows(student)),
         "events": [
             {

@@ -15,4 +15,5 @@ urlpatterns = [
     path("items/<int:pk>/progress/", views.item_progress, name="item_progress"),
     path("welcome/", views.welcome, name="welcome"),
     path("me/export.<str:fmt>", views.export_my_data, name="export"),
+    path("calendar/<str:token>.ics", views.calendar_feed, name="calendar"),
 ]

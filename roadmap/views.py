@@ -2,17 +2,18 @@ import uuid
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils import timezone
+from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from config.http import next_page, problem
 
-from . import activity, exports
+from . import activity, calendar, exports
 from .checklist import (
     SHOW_CHOICES,
     checklist_context,
@@ -243,6 +244,26 @@ def dashboard(request, slug):
         else not any(p.status != Status.NOT_STARTED for p in progress_by_item.values()),
     }
     return render(request, "roadmap/dashboard.html", context)
+
+
+# Subscribed from a phone's calendar app, which sends no cookie: the secret in the
+# address is the only credential, and it only reads.
+@require_safe
+@never_cache
+def calendar_feed(request, token):
+    """The private calendar (text/calendar, RFC 5545) of the person whose address
+    carries ``token`` (``roadmap.calendar``). Unknown, replaced and malformed tokens and
+    inactive accounts all get the same 404, which says nothing of who exists. Never
+    stored by a cache (``never_cache`` marks it private and no-store)."""
+    student = calendar.feed_owner(token)
+    if student is None:
+        raise Http404("No such calendar.")
+    response = HttpResponse(
+        calendar.student_calendar(student).to_ical(),
+        content_type="text/calendar; charset=utf-8",
+    )
+    response["Content-Disposition"] = 'inline; filename="waypoint.ics"'
+    return response
 
 
 @login_required

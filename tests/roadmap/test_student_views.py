@@ -8,7 +8,9 @@ import re
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
+from accounts.models import Delivery, MailKind
 from cohorts.models import Cohort
 from roadmap.models import Enrollment, Item, Progress, ProgressEvent, Status
 from roadmap.services import follow_roadmap, progress_set
@@ -490,6 +492,38 @@ def test_export_json_has_my_data_only(signed_in, roadmap, student):
     assert [row["note"] for row in data["progress"]] == ["mine"]
     assert [event["field"] for event in data["events"]] == ["status", "note"]
     assert "not yours" not in response.content.decode()
+
+
+def test_export_json_has_my_mail_choices_and_deliveries_without_bodies(signed_in, student):
+    student.mail_nudges = False
+    student.save()
+    Delivery.objects.create(
+        recipient=student,
+        kind=MailKind.DIGEST,
+        key="2026-W49",
+        subject="Your week on Waypoint",
+        text="The body of my digest",
+        html="<p>The body of my digest</p>",
+        state=Delivery.State.SENT,
+        sent_at=timezone.now(),
+    )
+    Delivery.objects.create(
+        recipient=UserFactory(), kind=MailKind.DIGEST, key="2026-W49", subject="Not yours"
+    )
+    response = signed_in.get(reverse("roadmap:export", args=["json"]))
+    mail = json.loads(response.content)["mail"]
+    assert mail["wanted"] == {"digest": True, "reviews": True, "nudges": False}
+    assert (mail["bounced_at"], mail["bounce"]) == (None, "")
+    [delivery] = mail["deliveries"]
+    assert set(delivery) == {"kind", "subject", "state", "created_at", "sent_at"}
+    assert (delivery["kind"], delivery["subject"], delivery["state"]) == (
+        "digest",
+        "Your week on Waypoint",
+        "sent",
+    )
+    assert delivery["sent_at"] is not None
+    assert "The body of my digest" not in response.text
+    assert "Not yours" not in response.text
 
 
 def test_export_csv_opens_cleanly_and_neutralises_formulas(signed_in, roadmap, student):
