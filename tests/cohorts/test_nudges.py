@@ -2,10 +2,12 @@
 sends it by mail; at most one nudge per student a day, and a daily limit per mentor."""
 
 import re
+import threading
 from datetime import timedelta
 
 import pytest
 from django.core import mail
+from django.db import connection
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -372,3 +374,30 @@ def test_sending_runs_a_fixed_number_of_queries_plus_four_per_student(
     with django_assert_num_queries(6 + 4 * size):
         result = nudge_send(mentor=mentor, cohort=cohort, students=students, message="Hi")
     assert len(result.nudged) == size
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_nudges_of_one_student_send_one():
+    """A double click and a second mentor at the same moment: the student hears once."""
+    mentors = [UserFactory(is_mentor=True) for _ in range(2)]
+    cohort = CohortFactory(mentors=mentors)
+    student = join(cohort, "Asha Verma")
+    errors = []
+    barrier = threading.Barrier(6)
+
+    def submit(n):
+        try:
+            barrier.wait(timeout=10)
+            nudge_send(mentor=mentors[n % 2], cohort=cohort, students=[student], message="Hi")
+        except Exception as error:  # collected and asserted below
+            errors.append(error)
+        finally:
+            connection.close()  # this thread's own connection
+
+    threads = [threading.Thread(target=submit, args=(n,)) for n in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert errors == []
+    assert Nudge.objects.count() == Delivery.objects.count() == 1
