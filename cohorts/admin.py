@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.db.models import Count
 
-from .models import Cohort, Invitation, Membership
+from .models import Cohort, Invitation, Membership, Nudge
 
 
 class MembershipInline(admin.TabularInline):
@@ -43,3 +43,21 @@ class InvitationAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False  # invitations are made by sending one (a roster import)
+
+
+@admin.register(Nudge)
+class NudgeAdmin(admin.ModelAdmin):
+    """Who nudged whom, when, with what words: a record, read only (a nudge is made by
+    sending it from the cohort dashboard, and the mail has gone)."""
+
+    list_display = ["student", "cohort", "mentor", "created_at"]
+    list_filter = ["cohort"]
+    list_select_related = ["student", "cohort", "mentor"]
+    search_fields = ["student__email", "student__name", "mentor__email", "cohort__name"]
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -8,9 +8,13 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Lower
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.adapter import email_domain
 from accounts.models import Entry
+
+# A nudge is a short friendly note, not a letter (the form says so).
+NUDGE_MESSAGE_MAX_LENGTH = 1000
 
 
 def new_join_code() -> str:
@@ -145,3 +149,51 @@ class Invitation(models.Model):
 
     def __str__(self):
         return f"{self.email} to {self.cohort}"
+
+
+class NudgeQuerySet(models.QuerySet):
+    def since(self, moment):
+        return self.filter(created_at__gte=moment)
+
+    def latest_by_student(self) -> dict:
+        """{student id: when they were last nudged} over these nudges, in one query."""
+        return dict(
+            self.values("student")
+            .annotate(last=models.Max("created_at"))
+            .values_list("student", "last")
+            .order_by()
+        )
+
+
+class Nudge(models.Model):
+    """A mentor's friendly message to one student of a cohort, sent by mail
+    (``cohorts.nudges.nudge_send``). Kept so the dashboard can say "nudged on 3 Dec",
+    a student is not nudged twice in a day, and a mentor's daily limit can be counted."""
+
+    cohort = models.ForeignKey(Cohort, on_delete=models.CASCADE, related_name="nudges")
+    student = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="nudges_received"
+    )
+    # The sender; the record (and the student's "nudged on") outlives their account.
+    mentor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="nudges_sent",
+    )
+    message = models.TextField(max_length=NUDGE_MESSAGE_MAX_LENGTH)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = NudgeQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            # "Nudged in the last day?" per student, and the dashboard's "nudged on".
+            models.Index(fields=["student", "created_at"], name="cohorts_nudge_student_idx"),
+            # A mentor's nudges of the last day, against WAYPOINT_NUDGES_PER_DAY.
+            models.Index(fields=["mentor", "created_at"], name="cohorts_nudge_mentor_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.mentor} nudged {self.student} ({self.cohort})"

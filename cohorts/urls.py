@@ -14,6 +14,7 @@ urlpatterns = [
     path("<int:pk>/review/", review_views.review_queue, name="review_queue"),
     path("<int:pk>/review/<int:progress_pk>/", review_views.review, name="review"),
     path("<int:pk>/review/<int:progress_pk>/undo/", review_views.review_undo, name="review_undo"),
+    path("<int:pk>/nudge/", views.nudge, name="nudge"),
     path("<int:pk>/students/<int:student_pk>/", views.cohort_student, name="student"),
     path("<int:pk>/students/<int:student_pk>/remove/", views.remove_student, name="remove_student"),
     path("<int:pk>/invite/", views.new_invite_code, name="new_invite_code"),

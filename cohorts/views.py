@@ -1,5 +1,5 @@
 """Mentor pages: the cohort list and creation, dashboard, grid, CSV, one student's
-view, invite link, archive, joining, and the start-page router. Every cohort is
+view, nudges, invite link, archive, joining, and the start-page router. Every cohort is
 fetched through ``cohort_or_404`` (Cohort.objects.visible_to), and every student
 through that cohort, so a missing check is a 404. The review queue is in
 ``cohorts.review_views``."""
@@ -7,10 +7,12 @@ through that cohort, so a missing check is a 404. The review queue is in
 import csv
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -23,9 +25,9 @@ from roadmap.checklist import checklist_context
 from roadmap.exports import csv_response, csv_safe
 from roadmap.models import Enrollment, Roadmap
 
-from . import services
-from .forms import CohortActiveForm, CohortForm
-from .models import Cohort, Membership
+from . import nudges, services
+from .forms import CohortActiveForm, CohortForm, NudgeForm, NudgePickForm
+from .models import Cohort, Membership, Nudge
 from .overview import PACE_LABELS, SHADES, cohort_overview, filter_rows, sort_rows
 from .services import CohortRefused
 
@@ -113,6 +115,12 @@ def cohort_dashboard(request, pk):
     rows, sort = sort_rows(rows, request.GET.get("sort", "name"))
     page = Paginator(rows, STUDENTS_PAGE).get_page(request.GET.get("page"))
     filters = {"pace": pace, "q": query} | ({"not_done": not_done.pk} if not_done else {})
+    # "Nudged on 3 Dec": nudges from this cohort's mentors only, not other cohorts'.
+    nudged = (
+        Nudge.objects.filter(cohort=cohort)
+        .since(timezone.now() - nudges.NUDGE_SHOWN)
+        .latest_by_student()
+    )
     for stage in overview.stages:
         stage.sort_key = f"stage-{stage.pk}"
     return render(
@@ -121,7 +129,7 @@ def cohort_dashboard(request, pk):
         {
             "cohort": cohort,
             "overview": overview,
-            "rows": page.object_list,
+            "rows": [(row, nudged.get(row.student.pk)) for row in page.object_list],
             "page": page,
             "sort": sort,
             "pace": pace,
@@ -219,6 +227,73 @@ def cohort_student(request, pk, student_pk):
     context = checklist_context(student, cohort.roadmap, readonly=True)
     context.update(cohort=cohort, student=student)
     return render(request, "cohorts/student.html", context)
+
+
+def _students_or_404(cohort, ids: list[int]) -> list:
+    """The students of ``cohort`` with these ids, by name; Http404 when any id is not
+    a student of it (another cohort's, even the same mentor's, or nobody's)."""
+    students = list(cohort.students.filter(pk__in=ids).order_by("name", "email"))
+    if len(students) != len(ids):
+        raise Http404("No such student in this cohort.")
+    return students
+
+
+@login_required
+def nudge(request, pk):
+    """A friendly message by mail to chosen students of the cohort. GET: the page
+    with the students ticked on the dashboard (``?student=3&student=8``) or all of a
+    pace (``?pace=inactive``, ``?pace=behind``) and an editable message; POST: send
+    (``nudges.nudge_send``), then back to the dashboard saying what happened."""
+    cohort = cohort_or_404(request, pk)
+    pace = ""
+    if request.method == "POST":
+        form = NudgeForm(request.POST)
+        form.is_valid()
+        students = _students_or_404(cohort, form.cleaned_data.get("student", []))
+        choice_errors, status = form.errors.get("student", []), 400
+        if form.is_valid():
+            try:
+                result = nudges.nudge_send(
+                    mentor=request.user,
+                    cohort=cohort,
+                    students=students,
+                    message=form.cleaned_data["message"],
+                )
+            except CohortRefused as refused:
+                form.add_error(None, refused.message)
+                status = refused.status_code
+            else:
+                notice = messages.success if result.nudged else messages.info
+                notice(request, result.summary)
+                return redirect(cohort)
+    else:
+        pick = NudgePickForm(request.GET)
+        students, status = [], 200
+        if pick.is_valid():
+            pace = pick.cleaned_data["pace"]
+            if pace:
+                rows, _ = sort_rows(filter_rows(_overview(cohort).rows, pace=pace), "name")
+                students = [row.student for row in rows]
+            else:
+                students = _students_or_404(cohort, pick.cleaned_data["student"])
+        else:
+            status = 400
+        choice_errors = [error for errors in pick.errors.values() for error in errors]
+        form = NudgeForm(initial={"message": nudges.default_message(cohort, pace)})
+    recent = (
+        Nudge.objects.filter(student__in=students)
+        .since(timezone.now() - nudges.NUDGE_GAP)
+        .latest_by_student()
+    )
+    context = {
+        "cohort": cohort,
+        "form": form,
+        "pace": pace,
+        "choice_errors": choice_errors,
+        "students": [(student, recent.get(student.pk)) for student in students],
+        "limit": settings.WAYPOINT_NUDGES_PER_DAY,
+    }
+    return render(request, "cohorts/nudge.html", context, status=status)
 
 
 @login_required

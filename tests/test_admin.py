@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from accounts.models import MailKind
 from accounts.outbox import mail_queue
-from cohorts.models import Invitation
+from cohorts.models import Invitation, Nudge
 from roadmap.services import follow_roadmap, progress_set
 from tests.factories import (
     CohortFactory,
@@ -43,6 +43,7 @@ def content():
         students=[student],
     )
     Invitation.objects.create(cohort=cohort, email="new@example.com", sent_at=timezone.now())
+    Nudge.objects.create(cohort=cohort, student=student, mentor=cohort.mentors.get(), message="Hi")
     # College sign-in (allauth's socialaccount): a provider set up in the admin, one
     # person's link to it, and the token allauth may keep.
     app = SocialApp.objects.create(
