@@ -1,0 +1,50 @@
+"""Background work of the roadmap app: the students' weekly digest (``roadmap.digest``)."""
+
+from crontask import cron
+from django.conf import settings
+from django.db import transaction
+from django.tasks import task
+from django.utils import timezone
+
+from accounts.outbox import mail_queue_many, week_key
+
+from .digest import Outlines, digest_mail, digest_recipients, student_digests
+
+# Students per batch: a fixed number of queries builds each batch's digests (four, plus
+# the outbox's), and 500 keeps a batch's progress rows (up to ~100 each) well in memory.
+DIGEST_BATCH = 500
+
+
+@cron(settings.WAYPOINT_DIGEST_SCHEDULE)
+@task
+def weekly_student_digests() -> int:
+    """Queue this week's digest for every student who gets one (``digest_recipients``),
+    ``DIGEST_BATCH`` at a time by pk; returns how many were queued. The outbox's key is
+    the local week ("2026-W49"), so however often this runs in a week, and however many
+    schedulers start it at once, each student is queued, and sent, one digest."""
+    if not settings.MAIL_DELIVERS:
+        return 0
+    today, now = timezone.localdate(), timezone.now()
+    key = week_key(today)
+    outlines = Outlines()
+    queued = 0
+    for students in _batches(digest_recipients(key=key), DIGEST_BATCH):
+        deliveries = [
+            digest_mail(digest, key=key)
+            for digest in student_digests(students, today=today, now=now, outlines=outlines)
+        ]
+        # The deliveries and the task that sends them commit together (the queue is a
+        # table of this database): never a delivery that no worker will pick up.
+        with transaction.atomic():
+            queued += mail_queue_many(deliveries)
+    return queued
+
+
+def _batches(students, size: int):
+    """Lists of at most ``size`` of ``students`` (a queryset ordered by pk), read one list
+    at a time after the pk of the last, so each read is one short indexed query."""
+    last = 0
+    while batch := list(students.filter(pk__gt=last)[:size]):
+        yield batch
+        last = batch[-1].pk
+
