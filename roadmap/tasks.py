@@ -1,4 +1,5 @@
-"""Background work of the roadmap app: the students' weekly digest (``roadmap.digest``)."""
+"""Background work of the roadmap app: the students' weekly digest (``roadmap.digest``)
+and the mail that tells a student about a mentor's review of their evidence."""
 
 from crontask import cron
 from django.conf import settings
@@ -9,6 +10,7 @@ from django.utils import timezone
 from accounts.outbox import mail_queue_many, week_key
 
 from .digest import Outlines, digest_mail, digest_recipients, student_digests
+from .services.verification import review_mail
 
 # Students per batch: a fixed number of queries builds each batch's digests (four, plus
 # the outbox's), and 500 keeps a batch's progress rows (up to ~100 each) well in memory.
@@ -48,3 +50,10 @@ def _batches(students, size: int):
         yield batch
         last = batch[-1].pk
 
+
+@task
+def notify_review(event_id: int) -> bool:
+    """Tell the student about the review logged as ``event_id`` (a VERIFICATION
+    ProgressEvent) if it still stands; enqueued by ``review_evidence`` to run when the
+    review can no longer be undone. True when a mail was queued."""
+    return review_mail(event_id) is not None
