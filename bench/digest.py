@@ -68,13 +68,14 @@ def run_database(db, database_url, students):
     load.manage(env, "seed_bench", str(plan), "--students", str(students), "--signed-in", "0")
     print(f"Seeded in {time.perf_counter() - started:.0f} s.", flush=True)
     out = load.VAR / f"bench-digest-{db}.json"
+    before = load.load_average()
     subprocess.run(
         [sys.executable, "-m", "bench.digest", "--measure", str(out)],
         cwd=load.BASE_DIR,
         env=env,
         check=True,
     )
-    return json.loads(out.read_text())
+    return {**json.loads(out.read_text()), "load_average": (before, load.load_average())}
 
 
 def measure(out_path):
@@ -219,6 +220,12 @@ def markdown(results):
             f"| {'–'.join(map(str, r['queries_per_batch']))} | {r['mail_kb']:.1f} "
             f"| {r['again_queued']} queued, {r['again_seconds']:.2f} s |"
         )
+    for db, r in results.items():
+        if "load_average" in r:
+            out.append(
+                f"\n{db}: load average (1, 5, 15 min) before {r['load_average'][0]}; "
+                f"after {r['load_average'][1]}."
+            )
     return "\n".join(out)
 
 
