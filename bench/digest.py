@@ -88,15 +88,13 @@ def measure(out_path):
     from django.utils import timezone
 
     from accounts.models import Delivery
-    from accounts.outbox import week_key
     from roadmap import tasks
     from roadmap.digest import Outlines, digest_recipients, student_digests
     from roadmap.models import Progress, ProgressEvent
 
     reviews = add_reviews()
     today, now = timezone.localdate(), timezone.now()
-    key = week_key(today)
-    recipients = digest_recipients(key=key).count()
+    recipients = digest_recipients().count()
     week = ProgressEvent.objects.filter(created_at__gte=now - timedelta(days=7))
     result = {
         "students": recipients,
@@ -116,7 +114,7 @@ def measure(out_path):
     outlines = Outlines()
     started = time.perf_counter()
     built = 0
-    for batch in tasks._batches(digest_recipients(key=key), tasks.DIGEST_BATCH):
+    for batch in tasks._batches(digest_recipients(), tasks.DIGEST_BATCH):
         built += len(student_digests(batch, today=today, now=now, outlines=outlines))
     result["build_seconds"] = time.perf_counter() - started
     print(f"Built {built:,} digests in {result['build_seconds']:.1f} s.", flush=True)

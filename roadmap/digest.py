@@ -67,9 +67,9 @@ class RoadmapDigest:
 
     roadmap: Roadmap
     summary: RoadmapProgress  # the dashboard's figures; ``summary.pace`` None without a batch
-    due: list[ItemLink]  # open required items due this semester, soonest first, at most five
+    due: list[ItemLink]  # open required items due this semester, in roadmap order, at most five
     due_count: int  # all of them
-    earlier: list[ItemLink]  # open required items due in earlier semesters, at most five
+    earlier: list[ItemLink]  # open required items due before it, soonest first, at most five
     earlier_count: int  # all of them
     dashboard_url: str  # absolute
     checklist_url: str  # absolute: the checklist showing what is due by now ("now")
@@ -112,19 +112,33 @@ class StudentDigest:
         return [review for review in self.reviews if not review.verified]
 
 
-def digest_recipients(*, key: str) -> QuerySet[User]:
-    """The students who get the weekly digest ``key`` (``outbox.week_key``), by pk: active
-    accounts that follow at least one published roadmap, with the digest on and an
-    address that has not bounced, and no digest queued under ``key`` yet, so a second
-    run of the same week (a second scheduler) skips those the first one queued."""
+def digest_recipients() -> QuerySet[User]:
+    """The students who get the weekly digest, by pk: active accounts that follow at
+    least one published roadmap, with the digest on and an address that has not
+    bounced."""
     follows = Enrollment.objects.filter(student=OuterRef("pk"), roadmap__published=True)
-    queued = Delivery.objects.filter(recipient=OuterRef("pk"), kind=MailKind.DIGEST, key=key)
     return (
         User.objects.filter(is_active=True, mail_digest=True, mail_bounced_at__isnull=True)
         .filter(Exists(follows))
-        .exclude(Exists(queued))
         .order_by("pk")
     )
+
+
+def not_queued(students: Sequence[User], *, key: str) -> list[User]:
+    """Those of ``students`` with no digest queued under ``key`` (``outbox.week_key``)
+    yet, in one query: a second run in the same week (a second scheduler) skips the
+    building and rendering of those the first one queued.
+
+    One indexed look-up per batch rather than a NOT EXISTS in ``digest_recipients``:
+    while a run adds its thousands of rows, PostgreSQL's statistics still say the week
+    has none, and it plans that anti-join as a loop over all of them for every student.
+    """
+    queued = set(
+        Delivery.objects.filter(
+            recipient__in=[student.pk for student in students], kind=MailKind.DIGEST, key=key
+        ).values_list("recipient_id", flat=True)
+    )
+    return [student for student in students if student.pk not in queued]
 
 
 class Outlines:

@@ -9,19 +9,21 @@ from django.utils import timezone
 
 from accounts.outbox import mail_queue_many, week_key
 
-from .digest import Outlines, digest_mail, digest_recipients, student_digests
+from .digest import Outlines, digest_mail, digest_recipients, not_queued, student_digests
 from .services.verification import review_mail
 
-# Students per batch: a fixed number of queries builds each batch's digests (four, plus
-# the outbox's), and 500 keeps a batch's progress rows (up to ~100 each) well in memory.
+# Students per batch: a fixed number of queries builds each batch's digests (the batch,
+# those queued already, four to build, the outbox's four), and 500 keeps a batch's
+# progress rows (up to ~100 each) well in memory.
 DIGEST_BATCH = 500
 
 
 @cron(settings.WAYPOINT_DIGEST_SCHEDULE)
 @task
 def weekly_student_digests() -> int:
-    """Queue this week's digest for every student who gets one (``digest_recipients``),
-    ``DIGEST_BATCH`` at a time by pk; returns how many were queued. The outbox's key is
+    """Queue this week's digest for every student who gets one (``digest_recipients``)
+    and has none queued yet (``not_queued``), ``DIGEST_BATCH`` at a time by pk; returns
+    how many were queued. The outbox's key is
     the local week ("2026-W49"), so however often this runs in a week, and however many
     schedulers start it at once, each student is queued, and sent, one digest."""
     if not settings.MAIL_DELIVERS:
@@ -30,7 +32,10 @@ def weekly_student_digests() -> int:
     key = week_key(today)
     outlines = Outlines()
     queued = 0
-    for students in _batches(digest_recipients(key=key), DIGEST_BATCH):
+    for batch in _batches(digest_recipients(), DIGEST_BATCH):
+        students = not_queued(batch, key=key)
+        if not students:
+            continue
         deliveries = [
             digest_mail(digest, key=key)
             for digest in student_digests(students, today=today, now=now, outlines=outlines)
