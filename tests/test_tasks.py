@@ -2,9 +2,10 @@
 queue is being worked."""
 
 import os
-import select
+import queue
 import subprocess
 import sys
+import threading
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -56,49 +57,60 @@ def test_health_reports_the_oldest_waiting_task_and_a_stalled_queue(client, sett
     assert client.get("/health/").json()["queue"]["worked"] is True
 
 
-def start_scheduler(redis_url):
-    own = ("DJANGO_", "DATABASE_", "REDIS_", "WAYPOINT_")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(own)}
-    env.update(DJANGO_DEBUG="1", REDIS_URL=redis_url, PYTHONUNBUFFERED="1")
-    return subprocess.Popen(
-        [sys.executable, "manage.py", "crontask", "--no-heartbeat"],
-        cwd=settings.BASE_DIR,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+class Scheduler:
+    """`manage.py crontask` in its own process, its output read line by line in a thread
+    (a pipe read with select() would miss lines already buffered)."""
 
+    def __init__(self, redis_url):
+        own = ("DJANGO_", "DATABASE_", "REDIS_", "WAYPOINT_")
+        env = {k: v for k, v in os.environ.items() if not k.startswith(own)}
+        env.update(DJANGO_DEBUG="1", REDIS_URL=redis_url, PYTHONUNBUFFERED="1")
+        self.process = subprocess.Popen(
+            [sys.executable, "manage.py", "crontask", "--no-heartbeat"],
+            cwd=settings.BASE_DIR,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        self.lines = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
 
-def wait_for_line(process, text, seconds=20) -> bool:
-    """Read the process's output until a line contains ``text`` (True) or it ends."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if not select.select([process.stdout], [], [], 0.5)[0]:
-            continue
-        line = process.stdout.readline()
-        if not line:
-            return False
-        if text in line:
-            return True
-    return False
+    def _read(self):
+        for line in self.process.stdout:
+            self.lines.put(line)
+
+    def says(self, text, seconds=30) -> bool:
+        """Whether a line containing ``text`` comes within ``seconds``."""
+        deadline = time.monotonic() + seconds
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                if text in self.lines.get(timeout=left):
+                    return True
+            except queue.Empty:
+                return False
+        return False
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
 
 
 def test_a_second_scheduler_waits_for_the_lock_and_takes_over(redis_url):
     redis.Redis.from_url(redis_url).delete("crontask-lock")
-    first = start_scheduler(redis_url)
+    first = Scheduler(redis_url)
     second = None
     try:
-        assert wait_for_line(first, "Starting scheduler")
-        second = start_scheduler(redis_url)
-        assert wait_for_line(second, "Acquiring lock")
+        assert first.says("Starting scheduler")
+        second = Scheduler(redis_url)
+        assert second.says("Acquiring lock")
         # Only one schedules: the second waits, as a standby, while the first runs.
-        assert not wait_for_line(second, "Starting scheduler", seconds=3)
-        first.terminate()
-        first.wait(timeout=20)
-        assert wait_for_line(second, "Starting scheduler", seconds=20)
+        assert not second.says("Starting scheduler", seconds=3)
+        first.process.terminate()
+        first.process.wait(timeout=20)
+        assert second.says("Starting scheduler")
     finally:
-        for process in (first, second):
-            if process and process.poll() is None:
-                process.kill()
-                process.wait()
+        for scheduler in (first, second):
+            if scheduler:
+                scheduler.stop()
