@@ -91,6 +91,9 @@ class Command(BaseCommand):
         student.screenshot(path=out / f"checklist-item-{size}.png")
         self.stdout.write(f"  checklist-item-{size}.png  {checklist}")
 
+        # Mail choices and the private calendar address.
+        save(student, "account", "/accounts/profile/#mail")
+
         behind = self.signed_in(browser, viewport, base, "rahul@example.com")
         save(behind, "catch-up", f"/roadmaps/{settings.WAYPOINT_DEFAULT_ROADMAP}/catch-up/")
 
@@ -100,6 +103,7 @@ class Command(BaseCommand):
         save(mentor, "cohort", cohort)
         save(mentor, "grid", f"{cohort}grid/")
         save(mentor, "review", f"{cohort}review/")
+        save(mentor, "nudge", f"{cohort}nudge/?pace=behind")
 
     def signed_in(self, browser, viewport, base, email):
         page = browser.new_context(viewport=viewport).new_page()
