@@ -1,6 +1,6 @@
 """The weekly student digest for 10,000 students, timed on SQLite and on PostgreSQL.
 
-    .venv/bin/python -m bench.digest                   # both databases, about 10 minutes
+    .venv/bin/python -m bench.digest                   # both databases, about 20 minutes
     .venv/bin/python -m bench.digest --db sqlite --students 2000
 
 For each database it fills a throwaway database as bench/load.py does (the guide, then
