@@ -23,9 +23,9 @@ DIGEST_BATCH = 500
 def weekly_student_digests() -> int:
     """Queue this week's digest for every student who gets one (``digest_recipients``)
     and has none queued yet (``not_queued``), ``DIGEST_BATCH`` at a time by pk; returns
-    how many were queued. The outbox's key is
-    the local week ("2026-W49"), so however often this runs in a week, and however many
-    schedulers start it at once, each student is queued, and sent, one digest."""
+    how many were queued. The outbox's key is the local week ("2026-W49"), so however
+    often this runs in a week, and however many schedulers start it at once, each
+    student is queued, and sent, one digest."""
     if not settings.MAIL_DELIVERS:
         return 0
     today, now = timezone.localdate(), timezone.now()
