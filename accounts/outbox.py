@@ -40,8 +40,9 @@ def absolute_url(path: str) -> str:
 
 
 def unsubscribe_token(user, kind: str) -> str:
-    """A signed, URL-safe token naming ``user`` and a ``MailKind``; it never expires
-    (a months-old digest's link must still work) and names nothing readable."""
+    """A signed, URL-safe token naming ``user`` (by id) and a ``MailKind``. It never
+    expires (a months-old digest's link must still work); the signature, not secrecy,
+    is what makes it safe: nobody can make one for another person or kind."""
     return signing.dumps([user.pk, MailKind(kind).value], salt=UNSUBSCRIBE_SALT, compress=True)
 
 
@@ -132,19 +133,24 @@ def mail_queue_many(deliveries: Iterable[Delivery]) -> int:
         )
     )
     new = [d for d in wanted if d.recipient_id not in before]
-    Delivery.objects.bulk_create(new, ignore_conflicts=True)
+    with transaction.atomic():  # the rows and the task that sends them, or neither
+        Delivery.objects.bulk_create(new, ignore_conflicts=True)
+        _enqueue_waiting(kind, key, [d.recipient_id for d in new])
+    return len(new)
+
+
+def _enqueue_waiting(kind: str, key: str, recipients: list[int]) -> None:
     ids = list(
         Delivery.objects.filter(
             kind=kind,
             key=key,
-            recipient__in=[d.recipient_id for d in new],
+            recipient__in=recipients,
             state=Delivery.State.WAITING,
             attempts=0,
         ).values_list("pk", flat=True)
     )
     if ids:
         _enqueue(ids)
-    return len(new)
 
 
 def _enqueue(ids: list[int]) -> None:
@@ -255,3 +261,33 @@ def deliver_all(ids: list[int]) -> dict[str, int]:
             state = deliver(pk)
             states[state] = states.get(state, 0) + 1
     return states
+
+
+# A delivery left "sending" this long was being sent when its worker stopped (killed
+# mid-batch): it may or may not have left, so it is marked failed, never sent again.
+SENDING_GIVE_UP = timedelta(hours=1)
+# A delivery still waiting for its first try this long lost its task (a worker stopped
+# mid-batch): it is enqueued again (a claim still lets only one worker send it).
+WAITING_REQUEUE = timedelta(minutes=15)
+
+
+def recover() -> dict[str, int]:
+    """Mend what a stopped worker left: deliveries stuck "sending" for
+    ``SENDING_GIVE_UP`` become failed (say so, rather than send twice), and deliveries
+    waiting untried for ``WAITING_REQUEUE`` are enqueued again. Returns the counts,
+    {"failed": n, "requeued": m}."""
+    now = timezone.now()
+    failed = Delivery.objects.filter(
+        state=Delivery.State.SENDING, created_at__lt=now - SENDING_GIVE_UP
+    ).update(
+        state=Delivery.State.FAILED,
+        error="The worker stopped while sending it: it may not have been sent.",
+    )
+    ids = list(
+        Delivery.objects.filter(
+            state=Delivery.State.WAITING, attempts=0, created_at__lt=now - WAITING_REQUEUE
+        ).values_list("pk", flat=True)
+    )
+    for start in range(0, len(ids), 500):
+        _enqueue(ids[start : start + 500])
+    return {"failed": failed, "requeued": len(ids)}

@@ -1,5 +1,6 @@
 """Background work of the accounts app: sending the outbox (``accounts.outbox``)."""
 
+from crontask import cron
 from django.tasks import task
 
 from . import outbox
@@ -16,3 +17,11 @@ def deliver_many(ids: list[int]) -> dict[str, int]:
 def deliver_later(delivery_id: int) -> str:
     """Try one delivery again after a failure (enqueued with ``run_after``)."""
     return outbox.deliver(delivery_id)
+
+
+@cron("*/15 * * * *")
+@task
+def outbox_recover() -> dict[str, int]:
+    """Every 15 minutes: mend deliveries a stopped worker left behind
+    (``outbox.recover``)."""
+    return outbox.recover()

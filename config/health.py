@@ -69,5 +69,9 @@ def health(request):
     healthy = all(result == "ok" for result in results.values())
     answer = {"status": "ok" if healthy else "unavailable", **results}
     if results["database"] == "ok":
-        answer["queue"] = queue()
+        try:
+            answer["queue"] = queue()
+        except Exception:  # e.g. before migrations: report it, never fail the probe
+            logger.exception("Health check: the task queue could not be read")
+            answer["queue"] = "unreadable"
     return JsonResponse(answer, status=200 if healthy else 503)

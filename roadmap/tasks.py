@@ -3,7 +3,6 @@ and the mail that tells a student about a mentor's review of their evidence."""
 
 from crontask import cron
 from django.conf import settings
-from django.db import transaction
 from django.tasks import task
 from django.utils import timezone
 
@@ -40,10 +39,7 @@ def weekly_student_digests() -> int:
             digest_mail(digest, key=key)
             for digest in student_digests(students, today=today, now=now, outlines=outlines)
         ]
-        # The deliveries and the task that sends them commit together (the queue is a
-        # table of this database): never a delivery that no worker will pick up.
-        with transaction.atomic():
-            queued += mail_queue_many(deliveries)
+        queued += mail_queue_many(deliveries)
     return queued
 
 

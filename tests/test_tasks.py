@@ -114,3 +114,13 @@ def test_a_second_scheduler_waits_for_the_lock_and_takes_over(redis_url):
         for scheduler in (first, second):
             if scheduler:
                 scheduler.stop()
+
+
+def test_health_still_answers_when_the_queue_cannot_be_read(client, monkeypatch):
+    def broken():
+        raise RuntimeError("no such table")
+
+    monkeypatch.setattr("config.health.queue", broken)
+    response = client.get("/health/")
+    assert response.status_code == 200
+    assert response.json()["queue"] == "unreadable"

@@ -176,3 +176,33 @@ def test_a_relay_that_is_down_is_retried_with_back_off_then_given_up(settings, r
     assert timedelta(seconds=50) < waits[0] <= timedelta(minutes=1)
     assert timedelta(minutes=4) < waits[1] <= timedelta(minutes=5)
     assert not mail.outbox
+
+
+def test_what_a_stopped_worker_left_is_mended_never_sent_twice(run_tasks):
+    stuck, lost, fresh, retrying = (queue(UserFactory()) for _ in range(4))
+    hour_ago = timezone.now() - timedelta(hours=1, minutes=1)
+    # Killed while sending the first; the second's task was lost with the worker.
+    Delivery.objects.filter(pk=stuck.pk).update(state=Delivery.State.SENDING, created_at=hour_ago)
+    Delivery.objects.filter(pk__in=[lost.pk, retrying.pk]).update(created_at=hour_ago)
+    Delivery.objects.filter(pk=retrying.pk).update(attempts=1)  # waits for its retry
+    DBTaskResult.objects.all().delete()
+    assert outbox.recover() == {"failed": 1, "requeued": 1}
+    run_tasks()
+    assert [m.to[0] for m in mail.outbox] == [lost.recipient.email]
+    stuck.refresh_from_db()
+    assert stuck.state == Delivery.State.FAILED
+    assert "may not have been sent" in stuck.error
+    fresh.refresh_from_db()
+    assert fresh.state == Delivery.State.WAITING  # its own task is still to come
+
+
+def test_queue_many_writes_nothing_when_its_task_cannot_be_enqueued():
+    people = UserFactory.create_batch(2)
+    rows = [
+        Delivery(recipient=p, kind=MailKind.DIGEST, key="2026-W49", subject="s", text="t")
+        for p in people
+    ]
+    broken = RuntimeError("queue unavailable")
+    with mock.patch("accounts.outbox._enqueue", side_effect=broken), pytest.raises(RuntimeError):
+        outbox.mail_queue_many(rows)
+    assert not Delivery.objects.exists()  # a later run queues them again
