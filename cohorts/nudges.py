@@ -51,6 +51,12 @@ class NudgeLimitReached(CohortRefused):
     status_code = 429
 
 
+class MailOff(CohortRefused):
+    """This server sends no mail (``MAIL_DELIVERS``): nobody was nudged."""
+
+    status_code = 503
+
+
 def default_message(cohort: Cohort, pace: str = "") -> str:
     """The friendly text the nudge page starts from, for students of ``pace``
     (INACTIVE, BEHIND, or "" for a selection); the mentor edits it before sending."""
@@ -69,7 +75,7 @@ class NudgeResult:
     """What ``nudge_send`` did, each list in the order the students were given:
     ``nudged`` got a Nudge and a mail; ``already`` were nudged (by anyone) in the last
     NUDGE_GAP and were left alone; ``unreachable`` take no mail from mentors (turned
-    off, or their address bounced, or mail is off here) and were not nudged."""
+    off, or their address bounced) and were not nudged."""
 
     nudged: list[User]
     already: list[User]
@@ -103,12 +109,18 @@ def nudge_send(*, mentor, cohort: Cohort, students: list[User], message: str) ->
 
     Students nudged by anyone in the last NUDGE_GAP are skipped, as are those who take
     no mail from mentors; the result names both. Raises CohortRefused for a blank
-    message, and NudgeLimitReached (nothing sent) when the others would take the
+    message, MailOff when this server sends no mail (``MAIL_DELIVERS``), and NudgeLimitReached
+    (nothing sent) when the others would take the
     mentor past ``WAYPOINT_NUDGES_PER_DAY`` in the last 24 hours.
 
     Queries: 5 (3 when nobody is left to nudge), plus 4 per student nudged (their
     mail and its sending task).
     """
+    if not settings.MAIL_DELIVERS:
+        raise MailOff(
+            "This server sends no mail (no SMTP relay is set up), so a nudge cannot reach "
+            "anyone. Nobody was nudged; ask the college's Waypoint admin to set up mail."
+        )
     message = message.strip()
     if not message:
         raise CohortRefused("Write a message to send.")
@@ -131,11 +143,7 @@ def nudge_send(*, mentor, cohort: Cohort, students: list[User], message: str) ->
         )
         already = [student for student in students if student.pk in recent]
         fresh = [student for student in students if student.pk not in recent]
-        reachable = [
-            student
-            for student in fresh
-            if settings.MAIL_DELIVERS and student.mail_wanted(MailKind.NUDGES)
-        ]
+        reachable = [student for student in fresh if student.mail_wanted(MailKind.NUDGES)]
         unreachable = [student for student in fresh if student not in reachable]
         if reachable:
             _check_limit(mentor, len(reachable), since)

@@ -17,7 +17,9 @@ def evidence_waiting_mail() -> int:
     """Tell mentors of new evidence to review, at most once per mentor every
     ``WAYPOINT_REVIEW_MAIL_HOURS`` (``mentor_mail.evidence_mails``): every quarter of an
     hour, so a mentor hears within 15 minutes once the window allows. Returns how
-    many mails were queued."""
+    many mails were queued (none, and nothing built, when this server sends no mail)."""
+    if not settings.MAIL_DELIVERS:
+        return 0
     return mail_queue_many(mentor_mail.evidence_mails(now=timezone.now()))
 
 
@@ -26,5 +28,7 @@ def evidence_waiting_mail() -> int:
 def weekly_mentor_digests() -> int:
     """Each mentor's weekly digest of their active cohorts (``mentor_mail.mentor_digests``),
     once per mentor per ISO week however often it runs. Returns how many were queued."""
+    if not settings.MAIL_DELIVERS:
+        return 0
     now = timezone.now()
     return mail_queue_many(mentor_mail.mentor_digests(today=timezone.localdate(now), now=now))

@@ -403,3 +403,12 @@ def test_mail_over_real_smtp_has_both_parts_and_links_that_open(
         assert links
         for path in links:
             assert client.get(path).status_code == 200, path
+
+
+def test_a_server_without_mail_builds_no_mentor_mail(
+    cohort, mentor, settings, django_assert_num_queries
+):
+    settings.MAIL_DELIVERS = False
+    with django_assert_num_queries(0):  # nothing is read, let alone built
+        assert evidence_waiting_mail.call() == 0
+        assert weekly_mentor_digests.call() == 0

@@ -235,6 +235,16 @@ def test_students_who_take_no_mail_from_mentors_are_named_not_nudged(
     assert "Not sent to Bounced, Quiet One: they take no mail from mentors" in page
 
 
+def test_a_server_without_mail_says_so_and_nudges_nobody(client, cohort, student, mentor, settings):
+    settings.MAIL_DELIVERS = False
+    client.force_login(mentor)
+    response = send(client, cohort, [student])
+    assert response.status_code == 503
+    assert "This server sends no mail" in response.text
+    assert MESSAGE in response.text  # the message typed is kept
+    assert nothing_sent()
+
+
 def test_the_daily_limit_refuses_the_whole_batch_with_the_reason(
     client, cohort, student, ravi, mentor, settings
 ):
