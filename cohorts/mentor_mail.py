@@ -18,7 +18,7 @@ from django.urls import reverse
 
 from accounts.models import Delivery, MailKind, User
 from accounts.outbox import absolute_url, render_mail, week_key
-from roadmap.figures import AcademicClock, ItemTable, study_point
+from roadmap.figures import AcademicClock, ItemTable
 from roadmap.models import Progress
 
 from .models import Cohort
@@ -197,31 +197,29 @@ class CohortWeek:
         return max(len(self.inactive) - DIGEST_NAMED, 0)
 
 
-def _on_track_a_week_ago(row: StudentRow, table: ItemTable, progress, today: date) -> bool:
+def _on_track_a_week_ago(row: StudentRow, then: ItemTable, progress, today: date) -> bool:
     """Whether ``row``'s student, behind pace today, was on track a week before
-    ``today``: today's progress against what was due then. Progress seldom goes back;
-    what is due moves on (a new semester, an item added or due earlier), and that is
-    what puts a student who kept going behind. In the same semester the verdict
-    cannot differ, so it is not worked out again."""
+    ``today``: their progress as it is now, against what was due then among the items
+    the roadmap had then (``then``). What puts a student who kept going behind is what
+    is due moving on: a new semester, or required items added this week. (A student
+    who un-ticked an item this week was behind already by that measure and is not
+    counted as newly behind; the dashboard shows them as behind.)"""
     clock = AcademicClock.of(row.student)
-    week_ago = today - WEEK
-    if study_point(clock, week_ago) == row.summary.pace.point:
-        return False
-    pace = table.summarize(progress, clock=clock, today=week_ago).pace
-    return pace.on_track
+    return then.summarize(progress, clock=clock, today=today - WEEK).pace.on_track
 
 
 def cohort_week(cohort: Cohort, *, today: date, now: datetime) -> CohortWeek:
     """The digest section of ``cohort`` on ``today`` (study points) at ``now``
     (inactivity), from ``cohort_overview``: its 5 queries, whatever the cohort's size."""
     overview = cohort_overview(cohort, today=today, now=now)
-    table = ItemTable(overview.items)
+    # The roadmap as it was a week ago: items added since were not due then.
+    then = ItemTable(item for item in overview.items if item.created_at <= now - WEEK)
     rows = sorted(overview.rows, key=lambda row: (row.student.name.lower(), row.student.email))
     newly_behind = [
         row
         for row in rows
         if row.pace == BEHIND
-        and _on_track_a_week_ago(row, table, overview.progress_by_student[row.student.pk], today)
+        and _on_track_a_week_ago(row, then, overview.progress_by_student[row.student.pk], today)
     ]
     return CohortWeek(
         cohort=cohort,

@@ -257,7 +257,9 @@ def digests(mentor=None):
 def week(cohort, project, roadmap, settings):
     """On 3 January 2027: Nisha (batch 2026) has done nothing and so became due for her
     first items this semester: newly behind. Asha (batch 2025) was behind already. Ravi
-    has not been seen for weeks. Asha's project waits for review."""
+    has not been seen for weeks. Asha's project waits for review. The roadmap is a
+    month old."""
+    Item.objects.update(created_at=timezone.now() - timedelta(days=30))
     nisha = join(cohort, "Nisha Rao", batch=2026)
     asha = join(cohort, "Asha Verma", batch=2025)
     attach(asha, project)
@@ -365,13 +367,30 @@ def test_newly_behind_compares_with_the_same_progress_a_week_earlier(cohort, roa
     first_semester = Item.objects.of_roadmap(roadmap).get(due_year=1, due_semester=1)
     progress_set(student=kept_up, item=first_semester, status=Status.DONE)
     lagging = join(cohort, "Lagging", batch=2026)
+    Item.objects.update(created_at=timezone.now() - timedelta(days=30))  # the roadmap as it was
     week = mentor_mail.cohort_week(cohort, today=JAN_3, now=timezone.now())
     assert [row.student for row in week.newly_behind] == [kept_up]
     assert week.behind == 2
     # In the middle of a semester nothing new falls due.
-    week = mentor_mail.cohort_week(cohort, today=date(2027, 2, 14), now=timezone.now())
+    mid_semester = date(2027, 2, 14)
+    week = mentor_mail.cohort_week(cohort, today=mid_semester, now=timezone.now())
     assert week.newly_behind == [] and week.behind == 2
     assert lagging  # behind both weeks
+
+
+def test_a_required_item_added_this_week_makes_students_newly_behind(cohort, roadmap):
+    """Mid-semester, an item an admin adds this week that is due already puts a student
+    who had done everything due behind: that is news for the mentor."""
+    first = Item.objects.of_roadmap(roadmap).first()
+    kept_up = join(cohort, "Kept Up", batch=2026)
+    for item in Item.objects.of_roadmap(roadmap).filter(due_year=1):
+        progress_set(student=kept_up, item=item, status=Status.DONE)
+    Item.objects.update(created_at=timezone.now() - timedelta(days=30))
+    mid_semester = date(2027, 2, 14)
+    assert mentor_mail.cohort_week(cohort, today=mid_semester, now=timezone.now()).behind == 0
+    ItemFactory(milestone=first.milestone, due_year=1, due_semester=1)  # added today
+    week = mentor_mail.cohort_week(cohort, today=mid_semester, now=timezone.now())
+    assert [row.student for row in week.newly_behind] == [kept_up]
 
 
 # -- the schedule --------------------------------------------------------------------
