@@ -71,7 +71,7 @@ screenshots: setup ## Save screenshots of the main pages to docs/screenshots/
 bench: install ## Load benchmark, then the weekly digest for 10,000 students, on SQLite and PostgreSQL (about 30 minutes; needs wrk)
 	@command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
 	$(BIN)/python bench/load.py
-	$(BIN)/python -m bench.digest
+	$(BIN)/python -m bench.weekly_digest
 
 LIGHTHOUSE := bench/lighthouse/node_modules/.bin/lighthouse
 

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from config.http import next_page, problem
 
-from . import activity, calendar, exports
+from . import activity, exports, ical
 from .checklist import (
     SHOW_CHOICES,
     checklist_context,
@@ -252,14 +252,14 @@ def dashboard(request, slug):
 @never_cache
 def calendar_feed(request, token):
     """The private calendar (text/calendar, RFC 5545) of the person whose address
-    carries ``token`` (``roadmap.calendar``). Unknown, replaced and malformed tokens and
+    carries ``token`` (``roadmap.ical``). Unknown, replaced and malformed tokens and
     inactive accounts all get the same 404, which says nothing of who exists. Never
     stored by a cache (``never_cache`` marks it private and no-store)."""
-    student = calendar.feed_owner(token)
+    student = ical.feed_owner(token)
     if student is None:
         raise Http404("No such calendar.")
     response = HttpResponse(
-        calendar.student_calendar(student).to_ical(),
+        ical.student_calendar(student).to_ical(),
         content_type="text/calendar; charset=utf-8",
     )
     response["Content-Disposition"] = 'inline; filename="waypoint.ics"'

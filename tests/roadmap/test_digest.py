@@ -412,7 +412,7 @@ def test_the_scheduler_starts_the_digest_on_the_configured_schedule():
 
 
 def test_the_benchmark_seeds_times_and_queues_each_student_once(settings, tmp_path):
-    from bench import digest as bench_digest
+    from bench import weekly_digest as bench_digest
 
     build_roadmap(items=6, slug=settings.WAYPOINT_DEFAULT_ROADMAP, project="Sentiment API")
     call_command("seed_bench", tmp_path / "plan.json", students=7, cohort_size=3, stdout=StringIO())

@@ -1,7 +1,7 @@
 """The weekly student digest for 10,000 students, timed on SQLite and on PostgreSQL.
 
-    .venv/bin/python -m bench.digest                   # both databases, about 20 minutes
-    .venv/bin/python -m bench.digest --db sqlite --students 2000
+    .venv/bin/python -m bench.weekly_digest                   # both databases, about 20 minutes
+    .venv/bin/python -m bench.weekly_digest --db sqlite --students 2000
 
 For each database it fills a throwaway database as bench/load.py does (the guide, then
 ``manage.py seed_bench``: cohorts of 500 on the full ML roadmap, a progress row for every
@@ -70,7 +70,7 @@ def run_database(db, database_url, students):
     out = load.VAR / f"bench-digest-{db}.json"
     before = load.load_average()
     subprocess.run(
-        [sys.executable, "-m", "bench.digest", "--measure", str(out)],
+        [sys.executable, "-m", "bench.weekly_digest", "--measure", str(out)],
         cwd=load.BASE_DIR,
         env=env,
         check=True,
