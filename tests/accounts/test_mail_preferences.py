@@ -80,6 +80,9 @@ def test_mail_choices_are_saved_for_the_signed_in_person(signed_in, user):
     response = signed_in.post(reverse("accounts:mail"), {"mail_reviews": "on"}, follow=True)
     assert response.redirect_chain == [(reverse("accounts:profile") + "#mail", 302)]
     assert "Your mail choices are saved." in response.text
+    # Announced to screen readers, still read as a list (role="status" on the list itself
+    # would hide its items' list semantics).
+    assert re.search(r'<div role="status">\s*<ul class="messages">', response.text)
     assert mail_choices(user) == {"mail_digest": False, "mail_reviews": True, "mail_nudges": False}
     box = re.search(r'<input type="checkbox" name="mail_digest"[^>]*>', response.text).group(0)
     assert "checked" not in box
