@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from accounts.models import MailKind, User
 from accounts.outbox import absolute_url, mail_queue, render_mail
+from config.text import and_more
 
 from .models import Cohort, Nudge
 from .overview import BEHIND, INACTIVE
@@ -65,9 +66,7 @@ def default_message(cohort: Cohort, pace: str = "") -> str:
 
 def names(people: list) -> str:
     """ "Asha Verma, Ravi Kumar and 3 more": the first NAMES_SHOWN, then a count."""
-    shown = ", ".join(str(person) for person in people[:NAMES_SHOWN])
-    rest = len(people) - NAMES_SHOWN
-    return f"{shown} and {rest} more" if rest > 0 else shown
+    return and_more([str(person) for person in people], NAMES_SHOWN)
 
 
 @dataclass(frozen=True)

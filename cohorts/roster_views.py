@@ -14,6 +14,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from config.http import problem
+from config.text import and_more
 
 from . import services
 from .roster import RosterUnreadable, check_cells, read_roster, size_in_words
@@ -100,8 +101,7 @@ def roster_confirm(request, pk):
         return problem(request, refused.message, status=refused.status_code)
     messages.success(request, _summary(result))
     if result.unsent:
-        names = ", ".join(row.email for row in result.unsent[:10])
-        more = f" and {len(result.unsent) - 10} more" if len(result.unsent) > 10 else ""
+        names = and_more([row.email for row in result.unsent], 10)
         if settings.MAIL_DELIVERS:
             why = (
                 "were not sent (the mail server refused them, or there were more than "
@@ -110,7 +110,7 @@ def roster_confirm(request, pk):
             )
         else:
             why = "were not sent: this site does not send email. Share the invite link instead"
-        messages.warning(request, f"Invitations to {names}{more} {why}.")
+        messages.warning(request, f"Invitations to {names} {why}.")
     return redirect(cohort)
 
 

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.utils import timezone
 
+from config.text import and_more
+
 from ..models import Item, Progress, ProgressEvent, Roadmap, Status
 from .changes import ProgressRefused, StaleProgress
 
@@ -40,9 +42,7 @@ class CatchUp:
 
 
 def _titles(items: list[Item], limit: int = 5) -> str:
-    names = [f"“{item.title}”" for item in items[:limit]]
-    more = len(items) - limit
-    return ", ".join(names) + (f" and {more} more" if more > 0 else "")
+    return and_more([f"“{item.title}”" for item in items], limit)
 
 
 def _status_event(student, item: Item, progress: Progress, to_status: str, batch, now):
