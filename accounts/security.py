@@ -34,10 +34,11 @@ def client_ip(request) -> str:
 class RefusalMiddleware:
     """Answers a request that a limit refused (accounts/throttle.py) with the 429 page.
 
-    The refusal is raised deep inside a form (sign-in, password change, deletion, reset);
-    whatever page the view then rendered, the person sees why nothing happened and when
-    to try again. A POST to a password-checking view from an address with no guess left
-    is refused before the view runs at all, so a flood costs as little as can be.
+    The refusal is raised deep inside a form (sign-in, password change, deletion, reset),
+    or by ``public_page`` before a public page's view runs; whatever the view answered,
+    the person sees why nothing happened and when to try again. A POST to a
+    password-checking view from an address with no guess left is refused before the view
+    runs at all, so a flood costs as little as can be.
     Placed last in MIDDLEWARE, so it sees the view's request directly."""
 
     def __init__(self, get_response):

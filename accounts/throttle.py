@@ -25,6 +25,10 @@ hour from one address (refused with a 429), ``WAYPOINT_RESET_MAILS_PER_ACCOUNT``
 hour to one account (further requests are answered as usual and send nothing, so the
 answer never tells whether an email has an account).
 
+Pages anyone can open by their address (a calendar feed, an unsubscribe link, a public
+portfolio) are limited per address with ``public_page``: every request, and among them
+the ones that lead nowhere (404), so that nobody finds a token by trying many.
+
 The counts live in the database, in one row per key, changed by a single
 ``INSERT ... ON CONFLICT DO UPDATE ... RETURNING`` statement: atomic on SQLite and
 PostgreSQL alike, shared by every worker and app server, with or without Redis.
@@ -35,10 +39,12 @@ import ipaddress
 import logging
 import time
 from dataclasses import dataclass
+from functools import wraps
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import connection, models
+from django.http import Http404, HttpResponse
 
 from .security import client_ip
 
@@ -46,7 +52,8 @@ logger = logging.getLogger(__name__)
 
 
 class GuessCount(models.Model):
-    """How many guesses (or reset mails) one key has used in its current window."""
+    """How many guesses (or reset mails, or public pages) one key has used in its current
+    window."""
 
     key = models.CharField(max_length=120, primary_key=True)
     count = models.PositiveIntegerField()
@@ -63,8 +70,8 @@ class GuessCount(models.Model):
 
 @dataclass(frozen=True)
 class Refusal:
-    """Why a request was refused: ``kind`` is "account", "address" or "reset"; ``retry_after``
-    is the number of seconds until the count that refused it starts again."""
+    """Why a request was refused: ``kind`` is "account", "address", "reset" or "public";
+    ``retry_after`` is the number of seconds until the count that refused it starts again."""
 
     kind: str
     retry_after: int
@@ -141,12 +148,16 @@ def _give_back(key: str) -> None:
     GuessCount.objects.filter(key=key, count__gt=0).update(count=models.F("count") - 1)
 
 
-def _refuse(request, kind: str, expires_at: float):
+def _mark_refused(request, kind: str, expires_at: float) -> Refusal:
     logger.warning("Refused over the %s limit: %s", kind, address_of(request))
     refusal = Refusal(kind=kind, retry_after=max(1, round(expires_at - time.time())))
     if request is not None:
         request.refusal = refusal
-    raise GuessRefused(refusal)
+    return refusal
+
+
+def _refuse(request, kind: str, expires_at: float):
+    raise GuessRefused(_mark_refused(request, kind, expires_at))
 
 
 def _address_limits(address: str) -> list[tuple[str, int, int]]:
@@ -245,3 +256,74 @@ def may_mail_reset_link(user) -> bool:
     """Count one reset mail to ``user``; False once the account had its share this hour."""
     used, _ = count(f"reset:account:{user.pk}", 3600)
     return used <= settings.WAYPOINT_RESET_MAILS_PER_ACCOUNT
+
+
+def _public_limits(address: str) -> tuple[tuple[str, int], tuple[str, int]]:
+    """(key, limit) of the two counts a public page's request from ``address`` goes into:
+    every request, and the misses (404s) among them."""
+    return (
+        (f"public:page:{address}", settings.WAYPOINT_PUBLIC_PAGES_PER_ADDRESS),
+        (f"public:miss:{address}", settings.WAYPOINT_PUBLIC_MISSES_PER_ADDRESS),
+    )
+
+
+def _public_refused(request, expires_at: float) -> HttpResponse:
+    refusal = _mark_refused(request, "public", expires_at)
+    # accounts.security.RefusalMiddleware answers ``request.refusal`` with the 429 page;
+    # this bare answer only stands in for it.
+    response = HttpResponse("Too many requests.", status=429, content_type="text/plain")
+    response["Retry-After"] = str(refusal.retry_after)
+    return response
+
+
+def _count_miss(request, key: str, limit: int) -> HttpResponse | None:
+    """Count one miss; the refusal when it went over ``limit``, else None."""
+    used, expires_at = count(key, settings.WAYPOINT_PUBLIC_WINDOW_SECONDS)
+    return _public_refused(request, expires_at) if used > limit else None
+
+
+def public_page(view):
+    """Limit a view that anyone can reach by its address, signed in or not, per client
+    address (``address_of``: an IPv4 address, or an IPv6 /64; clients whose address does
+    not parse all count together as "unknown").
+
+    Within each window of ``WAYPOINT_PUBLIC_WINDOW_SECONDS`` (600) from an address's first
+    request, two counts:
+
+    - every request, whatever its method and answer: past
+      ``WAYPOINT_PUBLIC_PAGES_PER_ADDRESS`` (300) it is refused;
+    - the misses: answers 404, returned or raised as Http404. Once
+      ``WAYPOINT_PUBLIC_MISSES_PER_ADDRESS`` (30) are used up, every further request from
+      the address is refused, for addresses that exist too, so a scanner's answers stop
+      telling it anything.
+
+    A spent address is refused before the view runs, with one query that reads its counts
+    and adds nothing. A refused request never reaches the view; it is answered 429 with
+    ``Retry-After``: ``request.refusal`` (kind "public") is set, and
+    accounts.security.RefusalMiddleware turns it into the page. An Http404 from the view
+    is counted and raised on, for Django to answer as any 404; a miss over the limit (by
+    requests in flight together) is refused instead. Raises nothing of its own."""
+
+    @wraps(view)
+    def limited(request, *args, **kwargs):
+        (page_key, pages), (miss_key, misses) = _public_limits(address_of(request))
+        limits = {page_key: pages, miss_key: misses}
+        counts = GuessCount.objects.filter(key__in=limits, expires_at__gt=time.time())
+        for key, used, expires_at in counts.values_list("key", "count", "expires_at"):
+            if used >= limits[key]:
+                return _public_refused(request, expires_at)
+        used, expires_at = count(page_key, settings.WAYPOINT_PUBLIC_WINDOW_SECONDS)
+        if used > pages:
+            return _public_refused(request, expires_at)
+        try:
+            response = view(request, *args, **kwargs)
+        except Http404:
+            refused = _count_miss(request, miss_key, misses)
+            if refused is None:
+                raise
+            return refused
+        if response.status_code == 404:
+            return _count_miss(request, miss_key, misses) or response
+        return response
+
+    return limited

@@ -442,6 +442,12 @@ WAYPOINT_GUESS_WINDOW_SECONDS = 60 * int(os.environ.get("WAYPOINT_LOGIN_COOLOFF_
 # Reset mails per hour: requests from one address, mails to one account.
 WAYPOINT_RESET_MAILS_PER_ADDRESS = int(os.environ.get("WAYPOINT_RESET_ADDRESS_LIMIT", "10"))
 WAYPOINT_RESET_MAILS_PER_ACCOUNT = int(os.environ.get("WAYPOINT_RESET_ACCOUNT_LIMIT", "3"))
+# Pages anyone can open by their address (accounts.throttle.public_page): requests from
+# one address per window, and among them the addresses that lead nowhere (404s), so that
+# nobody finds an unsubscribe token or a portfolio name by trying many.
+WAYPOINT_PUBLIC_PAGES_PER_ADDRESS = int(os.environ.get("WAYPOINT_PUBLIC_PAGES_PER_ADDRESS", "300"))
+WAYPOINT_PUBLIC_MISSES_PER_ADDRESS = int(os.environ.get("WAYPOINT_PUBLIC_MISSES_PER_ADDRESS", "30"))
+WAYPOINT_PUBLIC_WINDOW_SECONDS = int(os.environ.get("WAYPOINT_PUBLIC_WINDOW_SECONDS", "600"))
 # An IPv6 client is counted by its network of this size: a home or a phone has a whole /64.
 WAYPOINT_IPV6_PREFIX = int(os.environ.get("WAYPOINT_IPV6_PREFIX", "64"))
 # Behind proxies, the client address is read from X-Forwarded-For, counting this many

@@ -247,7 +247,9 @@ def dashboard(request, slug):
 
 
 # Subscribed from a phone's calendar app, which sends no cookie: the secret in the
-# address is the only credential, and it only reads.
+# address is the only credential, and it only reads. Not under the public-page limit:
+# calendar services fetch every subscriber's feed from a few shared addresses, keep
+# polling replaced ones, and no one guesses a 43-character random token anyway.
 @require_safe
 @never_cache
 def calendar_feed(request, token):

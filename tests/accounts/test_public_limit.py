@@ -1,0 +1,229 @@
+"""Pages anyone can open by address (unsubscribe links, public portfolios): limited per
+client address, and an address that keeps asking for addresses that lead nowhere is
+stopped, so nobody finds a token by trying many."""
+
+import secrets
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from django.db import connections
+from django.http import Http404, HttpResponse, HttpResponseNotFound
+from django.test import Client
+from django.urls import reverse
+
+from accounts import outbox
+from accounts.throttle import GuessCount, count, public_page
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+LEAD = "Many pages were asked for from your network"
+
+
+@pytest.fixture
+def small_limits(settings):
+    settings.WAYPOINT_PUBLIC_PAGES_PER_ADDRESS = 6
+    settings.WAYPOINT_PUBLIC_MISSES_PER_ADDRESS = 3
+    settings.WAYPOINT_PUBLIC_WINDOW_SECONDS = 600
+    return settings
+
+
+@pytest.fixture
+def link():
+    """A real unsubscribe link (GET asks first, so opening it changes nothing)."""
+    return reverse("accounts:unsubscribe", args=[outbox.unsubscribe_token(UserFactory(), "digest")])
+
+
+def unknown_link(n: int = 0) -> str:
+    return reverse("accounts:unsubscribe", args=[f"not-a-token-{n}"])
+
+
+def get(url, ip="10.0.0.1"):
+    return Client().get(url, REMOTE_ADDR=ip)
+
+
+def assert_refused(response):
+    assert response.status_code == 429
+    assert 1 <= int(response["Retry-After"]) <= 600
+    assert "<h1>Too many requests</h1>" in response.text
+    assert LEAD in response.text
+    assert "Nothing was changed" in response.text
+    assert "password" not in response.text.lower()
+
+
+# -- guessing addresses ------------------------------------------------------------------
+
+
+def test_a_flood_of_unknown_links_is_refused_even_for_a_real_one(small_limits, link):
+    for n in range(3):
+        assert get(unknown_link(n)).status_code == 404
+    assert_refused(get(unknown_link(3)))
+    # The flooding address learns nothing more, not even from an address that exists...
+    assert_refused(get(link))
+    # ... while everyone else is served as usual.
+    assert get(link, ip="10.0.0.2").status_code == 200
+    assert get(unknown_link(), ip="10.0.0.2").status_code == 404
+
+
+def test_a_spent_address_is_refused_with_one_query_and_no_lookup(
+    small_limits, link, django_assert_num_queries
+):
+    for n in range(3):
+        get(unknown_link(n))
+    client = Client()
+    with django_assert_num_queries(1):  # the address's counts, read
+        assert_refused(client.get(link, REMOTE_ADDR="10.0.0.1"))
+
+
+def test_real_pages_do_not_use_up_the_misses(small_limits, link):
+    for _ in range(5):
+        assert get(link).status_code == 200
+    assert get(unknown_link()).status_code == 404
+
+
+def test_an_ipv6_64_is_counted_as_one_address(small_limits, link):
+    for n in range(3):
+        assert get(unknown_link(n), ip=f"2001:db8:1:2::{n + 1}").status_code == 404
+    assert_refused(get(link, ip="2001:db8:1:2:ffff:ffff:ffff:ffff"))
+    assert get(link, ip="2001:db8:1:3::1").status_code == 200
+
+
+def test_unknown_unsubscribe_links_are_counted_too(small_limits):
+    user = UserFactory()
+    url = reverse("accounts:unsubscribe", args=[outbox.unsubscribe_token(user, "digest")])
+    for n in range(3):
+        forged = Client().post(f"/accounts/mail/unsubscribe/forged{n}/", REMOTE_ADDR="10.0.0.1")
+        assert forged.status_code == 404
+    assert_refused(Client().get(url, REMOTE_ADDR="10.0.0.1"))
+    assert_refused(Client().post(url, REMOTE_ADDR="10.0.0.1"))
+    user.refresh_from_db()
+    assert user.mail_digest is True
+    assert Client().post(url, REMOTE_ADDR="10.0.0.2").status_code == 200
+    user.refresh_from_db()
+    assert user.mail_digest is False
+
+
+# -- every request ------------------------------------------------------------------------
+
+
+def test_the_page_limit_refuses_the_next_request_without_running_the_view(
+    small_limits, django_assert_num_queries
+):
+    user = UserFactory()
+    url = reverse("accounts:unsubscribe", args=[outbox.unsubscribe_token(user, "nudges")])
+    for _ in range(6):
+        assert get(url).status_code == 200
+    with django_assert_num_queries(1):  # the address's counts, read; no one looked up
+        refused = Client().post(url, REMOTE_ADDR="10.0.0.1")
+    assert_refused(refused)
+    user.refresh_from_db()
+    assert user.mail_nudges is True
+    assert get(url, ip="10.0.0.2").status_code == 200
+
+
+def test_the_calendar_feed_is_not_limited(small_limits):
+    """Calendar services fetch every subscriber's feed from a few shared addresses."""
+    student = UserFactory(calendar_token=secrets.token_urlsafe(32))
+    feed = reverse("roadmap:calendar", args=[student.calendar_token])
+    for n in range(10):
+        assert get(reverse("roadmap:calendar", args=[f"replaced-{n}"])).status_code == 404
+    for _ in range(10):
+        assert get(feed).status_code == 200
+
+
+def test_the_window_running_out_lets_the_address_in_again(small_limits, link):
+    for n in range(3):
+        get(unknown_link(n))
+    assert get(link).status_code == 429
+    GuessCount.objects.filter(key__startswith="public:").update(expires_at=time.time() - 1)
+    assert get(link).status_code == 200
+    # Its misses start again from none.
+    for n in range(3):
+        assert get(unknown_link(n)).status_code == 404
+    assert get(unknown_link(3)).status_code == 429
+
+
+# -- the decorator itself ------------------------------------------------------------------
+
+
+def test_a_404_returned_or_raised_is_a_miss(small_limits, rf):
+    runs = []
+
+    @public_page
+    def returns_404(request):
+        runs.append("returned")
+        return HttpResponseNotFound()
+
+    @public_page
+    def raises_404(request):
+        runs.append("raised")
+        raise Http404("No such page.")
+
+    assert returns_404(rf.get("/", REMOTE_ADDR="10.0.0.1")).status_code == 404
+    with pytest.raises(Http404):
+        raises_404(rf.get("/", REMOTE_ADDR="10.0.0.1"))
+    assert returns_404(rf.get("/", REMOTE_ADDR="10.0.0.1")).status_code == 404
+    request = rf.get("/", REMOTE_ADDR="10.0.0.1")
+    refused = raises_404(request)
+    assert refused.status_code == 429
+    assert request.refusal.kind == "public"
+    assert 590 <= request.refusal.retry_after <= 600
+    assert runs == ["returned", "raised", "returned"]
+    assert GuessCount.objects.get(key="public:miss:10.0.0.1").count == 3
+
+
+def test_other_answers_are_not_misses(small_limits, rf):
+    @public_page
+    def gone(request):
+        return HttpResponse(status=410)
+
+    for _ in range(5):
+        assert gone(rf.get("/", REMOTE_ADDR="10.0.0.1")).status_code == 410
+    assert not GuessCount.objects.filter(key="public:miss:10.0.0.1").exists()
+    assert GuessCount.objects.get(key="public:page:10.0.0.1").count == 5
+
+
+def test_a_miss_that_goes_over_the_limit_in_flight_is_refused(small_limits, rf):
+    @public_page
+    def missing(request):
+        # Another request from the address misses while this one runs.
+        count("public:miss:10.0.0.1", 600)
+        raise Http404("No such page.")
+
+    count("public:miss:10.0.0.1", 600)
+    count("public:miss:10.0.0.1", 600)
+    request = rf.get("/", REMOTE_ADDR="10.0.0.1")
+    assert missing(request).status_code == 429
+    assert request.refusal.kind == "public"
+
+
+def run_at_once(n, work):
+    """Run work(i) in n real threads released together; each closes its own connection."""
+    start = threading.Barrier(n)
+
+    def one(i):
+        try:
+            start.wait()
+            return work(i)
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=n) as pool:
+        return list(pool.map(one, range(n)))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_misses_get_exactly_the_limit_of_404s(small_limits):
+    small_limits.WAYPOINT_PUBLIC_PAGES_PER_ADDRESS = 100
+    statuses = run_at_once(30, lambda n: get(unknown_link(n)).status_code)
+    assert statuses.count(404) == 3
+    assert statuses.count(429) == 27
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_requests_get_exactly_the_page_limit(small_limits, link):
+    statuses = run_at_once(30, lambda _: get(link).status_code)
+    assert statuses.count(200) == 6
+    assert statuses.count(429) == 24
