@@ -113,6 +113,7 @@ def review(request, pk, progress_pk):
                 verified=form.cleaned_data["decision"] == "verify",
                 comment=form.cleaned_data["comment"],
                 queue=_review_scope(cohort, request.user).awaiting_review(),
+                verified_in=cohort.name,
             )
         except ProgressRefused as refused:
             error, status_code = refused.message, refused.status_code

@@ -11,12 +11,14 @@ from .models import (
     Enrollment,
     Item,
     Milestone,
+    Portfolio,
     Progress,
     ProgressEvent,
     Roadmap,
     Skill,
     SkillCategory,
     Stage,
+    Verification,
 )
 
 
@@ -304,6 +306,80 @@ class ProgressEventAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Portfolio)
+class PortfolioAdmin(admin.ModelAdmin):
+    """Students' public pages. Staff do not edit what a student shows; they take a page
+    down (it answers 404 at once and the student cannot turn it back on) and restore
+    it, from the list's actions. The reason, shown to the student, is editable."""
+
+    list_display = ["__str__", "student", "is_public", "searchable", "taken_down_at", "updated_at"]
+    list_filter = ["is_public", ("taken_down_at", admin.EmptyFieldListFilter)]
+    list_select_related = ["student"]
+    search_fields = ["name", "student__email", "student__name", "retired_names__name"]
+    fields = [
+        "student",
+        "name",
+        "is_public",
+        "headline",
+        "github_url",
+        "kaggle_url",
+        "linkedin_url",
+        "blog_url",
+        "searchable",
+        "taken_down_at",
+        "takedown_reason",
+    ]
+    readonly_fields = [field for field in fields if field != "takedown_reason"]
+    actions = ["take_down", "restore"]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.action(description="Take down the selected pages (they answer 404 at once)")
+    def take_down(self, request, queryset):
+        pages = list(queryset.filter(taken_down_at=None))
+        for portfolio in pages:
+            portfolio.take_down(reason="Taken down by Waypoint's staff.")
+        self.message_user(
+            request,
+            f"Took down {len(pages)} page(s). Edit a page to give the student the reason.",
+            messages.SUCCESS,
+        )
+
+    @admin.action(description="Restore the selected pages")
+    def restore(self, request, queryset):
+        restored = queryset.exclude(taken_down_at=None).update(
+            taken_down_at=None, takedown_reason=""
+        )
+        self.message_user(request, f"Restored {restored} page(s).", messages.SUCCESS)
+
+
+@admin.register(Verification)
+class VerificationAdmin(admin.ModelAdmin):
+    """The record of each verification, as its public address shows it. Read-only: it
+    is history; undoing is the mentor's, within their window."""
+
+    list_display = ["progress", "mentor_name", "cohort_name", "verified_at", "undone_at"]
+    list_select_related = ["progress__student", "progress__item"]
+    search_fields = ["token", "progress__student__email", "progress__item__title", "mentor_name"]
+    readonly_fields = [
+        "token",
+        "progress",
+        "mentor",
+        "mentor_name",
+        "cohort_name",
+        "evidence_url",
+        "verified_at",
+        "undone_at",
+    ]
+
+    def has_add_permission(self, request):
         return False
 
     def has_delete_permission(self, request, obj=None):

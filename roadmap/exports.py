@@ -10,7 +10,7 @@ from django.utils.http import content_disposition_header
 
 from accounts.models import MailKind
 
-from .models import Enrollment, Progress, ProgressEvent
+from .models import Enrollment, Portfolio, Progress, ProgressEvent, Verification
 
 # Spreadsheets run cells that start with these as formulas (CSV injection).
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -103,6 +103,36 @@ def _mail(student) -> dict:
     }
 
 
+def _portfolio(student) -> dict | None:
+    """The public page's settings and chosen items, and the verification addresses
+    recorded on the student's items; None when the student never opened the settings."""
+    portfolio = Portfolio.objects.filter(student=student).first()
+    if portfolio is None:
+        return None
+    return {
+        "name": portfolio.name,
+        "is_public": portfolio.is_public,
+        "headline": portfolio.headline,
+        "links": dict(portfolio.links),
+        "searchable": portfolio.searchable,
+        "items": list(portfolio.items.values_list("title", flat=True)),
+        "taken_down_at": portfolio.taken_down_at,
+        "verifications": list(
+            Verification.objects.filter(progress__student=student)
+            .order_by("verified_at", "pk")
+            .values(
+                "progress__item__title",
+                "token",
+                "mentor_name",
+                "cohort_name",
+                "evidence_url",
+                "verified_at",
+                "undone_at",
+            )
+        ),
+    }
+
+
 def student_json(student) -> HttpResponse:
     events = (
         ProgressEvent.objects.for_student(student)
@@ -121,6 +151,7 @@ def student_json(student) -> HttpResponse:
             Enrollment.objects.for_student(student).values("roadmap__slug", "created_at")
         ),
         "mail": _mail(student),
+        "portfolio": _portfolio(student),
         "progress": list(_progress_rows(student)),
         "events": [
             {

@@ -8,7 +8,8 @@ from django.core.validators import URLValidator
 from django.http.request import split_domain_port, validate_host
 from django.utils.deconstruct import deconstructible
 
-from .models import Item, Status
+from .models import Item, Status, validate_portfolio_name
+from .models.portfolio import HEADLINE_MAX_LENGTH, LINK_MAX_LENGTH, NAME_MAX_LENGTH
 from .models.progress import COUNT_MAX, EVIDENCE_URL_MAX_LENGTH, NOTE_MAX_LENGTH
 from .services import CATCH_UP_MAX_ITEMS
 
@@ -191,3 +192,106 @@ class CatchUpForm(forms.Form):
 def _small_number(text: str, digits: int) -> bool:
     """A whole number of at most ``digits`` ASCII digits (no sign, no spaces)."""
     return text.isascii() and text.isdigit() and len(text) <= digits
+
+
+# Where each profile link must point (the host, or a subdomain of it, e.g. in.linkedin.com).
+PROFILE_HOSTS = {
+    "github_url": ("GitHub", "github.com"),
+    "kaggle_url": ("Kaggle", "kaggle.com"),
+    "linkedin_url": ("LinkedIn", "linkedin.com"),
+}
+
+
+def _link_field(label: str) -> forms.CharField:
+    return forms.CharField(
+        label=label,
+        required=False,
+        max_length=LINK_MAX_LENGTH,
+        validators=[
+            URLValidator(
+                schemes=["http", "https"],
+                message="Use a web address starting with https:// (or http://).",
+            )
+        ],
+        error_messages={"max_length": "That link is too long (over %(limit_value)d characters)."},
+        widget=forms.URLInput(attrs={"inputmode": "url", "autocomplete": "url"}),
+    )
+
+
+class PortfolioForm(forms.Form):
+    """A student's public page settings: on or off, its address name, headline, links,
+    whether search engines may list it, and which of their done items it shows
+    (``choices``: the student's done Progress rows, from roadmap.portfolio.done_progress).
+
+    ``name`` is lower-cased, then must pass ``validate_portfolio_name``; it is required
+    to turn the page on. Links must be http(s), public, not Waypoint's own, and the
+    GitHub, Kaggle and LinkedIn ones on those sites. Whether the name is taken is the
+    service's question (``portfolio_update`` raises NameTaken)."""
+
+    is_public = forms.BooleanField(label="Show my public page", required=False)
+    name = forms.CharField(
+        label="Address name",
+        required=False,
+        max_length=NAME_MAX_LENGTH,
+        error_messages={
+            "max_length": "Use at most %(limit_value)d characters (this has %(show_value)d)."
+        },
+        widget=forms.TextInput(
+            attrs={"autocapitalize": "none", "autocorrect": "off", "spellcheck": "false"}
+        ),
+    )
+    headline = forms.CharField(
+        label="Headline",
+        required=False,
+        max_length=HEADLINE_MAX_LENGTH,
+        error_messages={
+            "max_length": "Keep the headline under %(limit_value)d characters "
+            "(it has %(show_value)d)."
+        },
+    )
+    github_url = _link_field("GitHub")
+    kaggle_url = _link_field("Kaggle")
+    linkedin_url = _link_field("LinkedIn")
+    blog_url = _link_field("Blog")
+    searchable = forms.BooleanField(label="Let search engines list my page", required=False)
+    items = forms.MultipleChoiceField(
+        label="Items to show",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={
+            "invalid_choice": "That item is not one of your done items; reload the page "
+            "and choose again. Nothing was saved."
+        },
+    )
+
+    def __init__(self, *args, choices, host: str | None = None, **kwargs):
+        """``host``: the request's host, so a link to this very site is refused too."""
+        super().__init__(*args, **kwargs)
+        self.progress_by_item = {str(row.item_id): row for row in choices}
+        self.fields["items"].choices = [
+            (pk, row.item.title) for pk, row in self.progress_by_item.items()
+        ]
+        for name in ("github_url", "kaggle_url", "linkedin_url", "blog_url"):
+            self.fields[name].validators.append(PublicURLValidator(host=host))
+
+    def clean_name(self):
+        name = self.cleaned_data["name"].strip().lower()
+        if name:
+            validate_portfolio_name(name)
+        return name
+
+    def clean(self):
+        cleaned = super().clean()
+        for field, (site, host) in PROFILE_HOSTS.items():
+            url = cleaned.get(field)
+            if not url:
+                continue
+            url_host = (urlsplit(url).hostname or "").rstrip(".")
+            if url_host != host and not url_host.endswith(f".{host}"):
+                self.add_error(field, f"Use a link to your {site} profile, on {host}.")
+        if cleaned.get("is_public") and not cleaned.get("name") and "name" not in self.errors:
+            self.add_error("name", "Choose an address name to turn your page on.")
+        return cleaned
+
+    def chosen_items(self) -> list[int]:
+        return [int(pk) for pk in self.cleaned_data["items"]]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import portfolio_views, views
 
 app_name = "roadmap"
 
@@ -16,4 +16,13 @@ urlpatterns = [
     path("welcome/", views.welcome, name="welcome"),
     path("me/export.<str:fmt>", views.export_my_data, name="export"),
     path("calendar/<str:token>.ics", views.calendar_feed, name="calendar"),
+    path("portfolio/", portfolio_views.portfolio_settings, name="portfolio_settings"),
+    path("portfolio/preview/", portfolio_views.portfolio_preview, name="portfolio_preview"),
+    path("p/<str:name>/", portfolio_views.portfolio_page, name="portfolio_page"),
+    path("p/<str:name>/v/<str:token>/", portfolio_views.verification_page, name="verification"),
+    path(
+        "p/<str:name>/v/<str:token>/qr.svg",
+        portfolio_views.verification_qr,
+        name="verification_qr",
+    ),
 ]

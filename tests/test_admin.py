@@ -11,7 +11,9 @@ from django.utils import timezone
 from accounts.models import MailKind
 from accounts.outbox import mail_queue
 from cohorts.models import Invitation, Nudge
-from roadmap.services import follow_roadmap, progress_set
+from roadmap.models import Kind
+from roadmap.portfolio import portfolio_of, portfolio_update
+from roadmap.services import follow_roadmap, progress_set, review_evidence
 from tests.factories import (
     CohortFactory,
     ItemFactory,
@@ -58,6 +60,15 @@ def content():
     SocialToken.objects.create(app=app, account=account, token="t")
     # The outbox and the task queue: one mail queued, one task enqueued.
     mail_queue(student, kind=MailKind.DIGEST, key="2026-W49", subject="Your week", text="t")
+    # A public page showing a verified project.
+    project = ItemFactory(milestone=item.milestone, kind=Kind.PROJECT)
+    evidence = progress_set(
+        student=student, item=project, status="done", evidence_url="https://github.com/s/p"
+    )
+    review_evidence(
+        mentor=cohort.mentors.get(), progress=evidence, verified=True, verified_in=cohort.name
+    )
+    portfolio_update(portfolio_of(student), name="student-page", items=[project.pk], is_public=True)
     Group.objects.create(name="Placement cell").permissions.set(
         Permission.objects.filter(codename="view_cohort")
     )

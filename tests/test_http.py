@@ -24,8 +24,9 @@ from cohorts.models import Cohort
 from config import http
 from config.http import safe_page
 from config.urls import urlpatterns as site_urlpatterns
-from roadmap.models import Item, Kind, Progress, ProgressEvent, Roadmap
-from roadmap.services import follow_roadmap, progress_set
+from roadmap.models import Item, Kind, Progress, ProgressEvent, Roadmap, Verification
+from roadmap.portfolio import portfolio_of, portfolio_update
+from roadmap.services import follow_roadmap, progress_set, review_evidence
 from tests.factories import CohortFactory, ItemFactory, UserFactory, build_roadmap
 
 pytestmark = pytest.mark.django_db
@@ -79,6 +80,15 @@ def site():
         client_id="waypoint",
         settings={"server_url": "https://login.example.invalid"},
     )
+    # The student's public page, showing a project the staff mentor verified.
+    shown = ItemFactory(milestone=project.milestone, kind=Kind.PROJECT)
+    verified = progress_set(
+        student=student, item=shown, status="done", evidence_url="https://github.com/a/c"
+    )
+    review_evidence(mentor=staff, progress=verified, verified=True, verified_in=cohort.name)
+    portfolio = portfolio_update(
+        portfolio_of(student), name="student-page", items=[shown.pk], is_public=True
+    )
     return {
         "roadmap": roadmap,
         "item": item,
@@ -86,6 +96,8 @@ def site():
         "student": student,
         "cohort": cohort,
         "awaiting": awaiting,
+        "portfolio": portfolio,
+        "verification": Verification.objects.get(progress=verified),
     }
 
 
@@ -118,8 +130,12 @@ def sample_kwargs(name: str, template: str, site) -> dict[str, str]:
                 value = "json"
             case "uidb64":
                 value = urlsafe_base64_encode(force_bytes(site["staff"].pk))
+            case "token" if name.startswith("roadmap:verification"):
+                value = site["verification"].token
             case "token":
                 value = default_token_generator.make_token(site["staff"])
+            case "name":
+                value = site["portfolio"].name
             case "uidb36":
                 value = int_to_base36(site["staff"].pk)
             case "key" if name == "account_confirm_email":

@@ -11,6 +11,13 @@ from .content import (
     Stage,
     term_index,
 )
+from .portfolio import (
+    Portfolio,
+    RetiredPortfolioName,
+    Standing,
+    Verification,
+    validate_portfolio_name,
+)
 from .progress import REVIEWED_KINDS, Enrollment, Progress, ProgressEvent, Status
 
 __all__ = [
@@ -22,12 +29,17 @@ __all__ = [
     "Item",
     "Kind",
     "Milestone",
+    "Portfolio",
     "Progress",
     "ProgressEvent",
+    "RetiredPortfolioName",
     "Roadmap",
     "Skill",
     "SkillCategory",
     "Stage",
+    "Standing",
     "Status",
+    "Verification",
     "term_index",
+    "validate_portfolio_name",
 ]

@@ -13,7 +13,7 @@ from django.utils import timezone
 from accounts.models import Delivery, MailKind
 from accounts.outbox import absolute_url, mail_queue, render_mail
 
-from ..models import Progress, ProgressEvent
+from ..models import Progress, ProgressEvent, Verification
 from .changes import ProgressRefused
 
 Field = ProgressEvent.Field
@@ -26,6 +26,7 @@ def review_evidence(
     verified: bool,
     comment: str = "",
     queue: QuerySet[Progress] | None = None,
+    verified_in: str = "",
 ) -> Progress:
     """A mentor verifies a student's evidence, or sends it back with a comment.
 
@@ -34,6 +35,11 @@ def review_evidence(
     in it inside the transaction, so a review applies only to what the queue still
     holds: evidence reviewed, withdrawn, archived or gone from the cohort since the
     page was loaded raises ProgressRefused (409) and changes nothing.
+
+    A verification is also recorded as a ``Verification`` (with the mentor's name and
+    ``verified_in``, the name of the cohort the review was made in): what the public
+    verification address of the item shows, now and after an undo or a new piece of
+    evidence.
 
     The student hears of it by mail (``review_mail``, run by the task
     ``roadmap.tasks.notify_review``): a send-back at once, a verification when its
@@ -62,6 +68,15 @@ def review_evidence(
         else:
             progress.review_comment = comment
         event = _save_review(progress, mentor)
+        if verified:
+            Verification.objects.create(
+                progress=progress,
+                mentor=mentor,
+                mentor_name=mentor.name,
+                cohort_name=verified_in,
+                evidence_url=progress.evidence_url,
+                verified_at=progress.verified_at,
+            )
         _notify_later(progress, event)
     return progress
 
@@ -99,7 +114,8 @@ def review_evidence_undo(
     verification's own). ``scope`` is the progress the mentor may review (their
     cohort's ``reviewable()``; by default every student's). The row is locked and
     looked up in it inside the transaction; verification, time and comment are
-    cleared, and a ProgressEvent is logged as for the review. Raises ProgressRefused
+    cleared, its ``Verification`` marked undone (its address says so), and a
+    ProgressEvent is logged as for the review. Raises ProgressRefused
     (409) and changes nothing when the row is no longer verified (already undone,
     sent back, the evidence replaced or withdrawn), changed since (``version`` behind
     it), the window has passed, or the row has left ``scope``.
@@ -128,6 +144,9 @@ def review_evidence_undo(
                 f"A verification can be undone for {minutes} minutes after it is made; this "
                 "one stays. Nothing was changed."
             )
+        Verification.objects.filter(
+            progress=locked, verified_at=locked.verified_at, undone_at=None
+        ).update(undone_at=timezone.now())
         locked.verified_by = None
         locked.verified_at = None
         locked.review_comment = ""

@@ -203,9 +203,10 @@ def test_a_review_runs_the_same_queries_for_2_and_60_entries(
     first, *_ = waiting_evidence(cohort, roadmap, size)
     client.force_login(mentor)
     # session, user, cohort, the entry; in one transaction (savepoint, release): the entry
-    # locked with its student and item, its update, the log, the student's notice (a task
-    # row); then the count (htmx) or nothing (plain: a redirect)
-    with django_assert_num_queries(11 if headers else 10):
+    # locked with its student and item, its update, the log, the verification's record,
+    # the student's notice (a task row); then the count (htmx) or nothing (plain: a
+    # redirect)
+    with django_assert_num_queries(12 if headers else 11):
         response = client.post(review_url(cohort, first), {"decision": "verify"}, headers=headers)
     assert response.status_code == (200 if headers else 302)
     first.refresh_from_db()

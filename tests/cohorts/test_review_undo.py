@@ -317,9 +317,9 @@ def test_an_undo_runs_the_same_queries_for_1_and_40_entries(
     verified = review_evidence(mentor=mentor, progress=evidence, verified=True)
     client.force_login(mentor)
     # session, user, cohort, the entry; in one transaction (savepoint, release): the entry
-    # locked with its student and item, its update, the log; then the count (htmx) or
-    # nothing (plain: a redirect)
-    with django_assert_num_queries(10 if headers else 9):
+    # locked with its student and item, the verification's record marked undone, its
+    # update, the log; then the count (htmx) or nothing (plain: a redirect)
+    with django_assert_num_queries(11 if headers else 10):
         response = client.post(
             undo_url(cohort, verified), {"version": verified.version}, headers=headers
         )

@@ -1,0 +1,186 @@
+"""What a student's public portfolio shows, and how its settings change.
+
+A portfolio shows only what its student chose (``Portfolio.items``) of what they have
+done, each with its trust level in words, and a summary by stage of each roadmap they
+follow: never notes, pace, dates of study or anything else of the student's. Each item
+a mentor verified links to its verification address, which anyone can open or scan
+(``verification_qr_svg``) to check who vouched for which evidence, and when.
+"""
+
+import io
+from dataclasses import dataclass
+
+import segno
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from .figures import ItemTable, attach_tallies
+from .models import (
+    REVIEWED_KINDS,
+    Item,
+    Kind,
+    Portfolio,
+    Progress,
+    RetiredPortfolioName,
+    Roadmap,
+    Status,
+    Verification,
+)
+
+# Items suggested for a new portfolio: the proof the guide says employers look for.
+SUGGESTED_KINDS = (*REVIEWED_KINDS, Kind.ACTIVITY)
+ROADMAP_ORDER = (
+    "item__milestone__stage__roadmap__title",
+    "item__milestone__stage__order",
+    "item__milestone__order",
+    "item__order",
+    "item__pk",
+)
+
+
+class NameTaken(Exception):
+    """The address name is another student's, now or before they renamed."""
+
+    message = "That address is taken. Try adding your batch year or a second name."
+
+
+@dataclass
+class Entry:
+    """One item on a portfolio: the student's ``progress`` on it (item loaded) and, when
+    a mentor's verification of its evidence stands, that ``verification``."""
+
+    progress: Progress
+    verification: Verification | None = None
+
+    @property
+    def item(self) -> Item:
+        return self.progress.item
+
+
+def portfolio_of(student) -> Portfolio:
+    """The student's portfolio settings, made (off, with no address) on first use."""
+    portfolio, _ = Portfolio.objects.get_or_create(student=student)
+    return portfolio
+
+
+def public_portfolio(name: str) -> Portfolio | None:
+    """The portfolio anyone may open at ``/p/<name>/`` (any case), with its student; None
+    when there is none, or it is off, taken down, renamed or of an inactive account: the
+    caller answers each the same way (404), so none can be told from another."""
+    return Portfolio.objects.public().select_related("student").filter(name=name.lower()).first()
+
+
+def done_progress(student):
+    """The student's done items on published roadmaps, in roadmap order, items loaded:
+    what a portfolio may show."""
+    return (
+        Progress.objects.for_student(student)
+        .filter(status=Status.DONE, item__milestone__stage__roadmap__published=True)
+        .select_related("item__milestone__stage")
+        .defer("note")
+        .order_by(*ROADMAP_ORDER)
+    )
+
+
+def is_suggested(progress: Progress) -> bool:
+    """Worth showing by default: a done project, certification or activity (internships,
+    open source, the portfolio milestone) with evidence attached."""
+    return progress.item.kind in SUGGESTED_KINDS and bool(progress.evidence_url)
+
+
+def portfolio_entries(portfolio: Portfolio) -> list[Entry]:
+    """The items the page shows, in roadmap order: those chosen that are done, each with
+    the verification that stands on it, if any. Two queries."""
+    rows = list(done_progress(portfolio.student).filter(item__in=portfolio.items.all()))
+    verified = [row for row in rows if row.verified_at]
+    standing = {}
+    if verified:
+        for record in Verification.objects.filter(progress__in=verified, undone_at=None):
+            standing[(record.progress_id, record.verified_at)] = record
+    return [Entry(row, standing.get((row.pk, row.verified_at))) for row in rows]
+
+
+@dataclass
+class RoadmapSummary:
+    """A roadmap the student follows, its overall tally and its stages, each with its
+    ``tally`` (``figures.attach_tallies``)."""
+
+    roadmap: Roadmap
+    overall: object
+    stages: list
+
+
+def roadmap_summaries(student) -> list[RoadmapSummary]:
+    """Percent done overall and by stage of each published roadmap the student follows:
+    the same figures as their dashboard, without pace (which would tell their year).
+    One query for the roadmaps, two per roadmap."""
+    summaries = []
+    for roadmap in Roadmap.objects.published().filter(enrollments__student=student):
+        table = ItemTable(Item.objects.of_roadmap(roadmap).outline(skills=False))
+        progress = Progress.objects.for_student(student).of_roadmap(roadmap).defer("note")
+        summary = table.summarize(progress.by_item(), clock=None, today=timezone.localdate())
+        attach_tallies(summary, stages=table.stages)
+        summaries.append(RoadmapSummary(roadmap, summary.overall, table.stages))
+    return summaries
+
+
+def verification_at(portfolio: Portfolio, token: str) -> Verification | None:
+    """The verification with ``token`` of an item chosen on ``portfolio`` (a public one),
+    with its progress, item and student; None for any other token. Kept when undone or
+    outlived, so its address can say so (``Verification.standing``)."""
+    return (
+        Verification.objects.select_related("progress__item", "progress__student")
+        .filter(
+            token=token,
+            progress__student=portfolio.student,
+            progress__item__in=portfolio.items.all(),
+        )
+        .first()
+    )
+
+
+def verification_qr_svg(url: str, *, title: str = "", standalone: bool = False) -> str:
+    """An SVG (text) QR code of ``url``, error correction M (15 %: a printout can take a
+    fold or a smudge), a quiet zone of 4 modules (ISO/IEC 18004), no fixed size: the
+    page's CSS sizes it. ``standalone``: a file of its own (XML declaration, SVG
+    namespace, white background); otherwise markup to put inside an HTML page."""
+    code = segno.make(url, error="m", micro=False)
+    options = {"scale": 1, "border": 4, "omitsize": True, "dark": "#111", "title": title or None}
+    if not standalone:
+        return code.svg_inline(svgclass="qr", **options)
+    out = io.BytesIO()
+    code.save(out, kind="svg", xmldecl=True, svgns=True, light="#fff", **options)
+    return out.getvalue().decode()
+
+
+def portfolio_update(portfolio: Portfolio, *, name: str | None, items, **fields) -> Portfolio:
+    """Save the student's settings: address ``name`` (lower case, already validated),
+    the chosen ``items`` and the other ``fields`` of Portfolio, in one transaction.
+
+    A new name retires the old one: its address answers 404 at once, and the name stays
+    this student's (``RetiredPortfolioName``), to take back later. Raises NameTaken
+    when the name is, or was, another student's (also when two students claim it at the
+    same moment); nothing is then saved."""
+    try:
+        with transaction.atomic():
+            if (
+                name
+                and RetiredPortfolioName.objects.filter(name=name)
+                .exclude(portfolio=portfolio)
+                .exists()
+            ):
+                raise NameTaken
+            old = Portfolio.objects.filter(pk=portfolio.pk).values_list("name", flat=True).first()
+            if old and old != name:
+                RetiredPortfolioName.objects.get_or_create(
+                    name=old, defaults={"portfolio": portfolio}
+                )
+            RetiredPortfolioName.objects.filter(name=name, portfolio=portfolio).delete()
+            portfolio.name = name or None
+            for field, value in fields.items():
+                setattr(portfolio, field, value)
+            portfolio.save()
+            portfolio.items.set(items)
+    except IntegrityError as clash:
+        raise NameTaken from clash
+    return portfolio

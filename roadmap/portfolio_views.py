@@ -1,0 +1,231 @@
+"""A student's public portfolio: their settings page, their own preview, and the pages
+anyone can open (the portfolio, each verification address and its QR code).
+
+The public pages are never stored by a cache (``never_cache``), so a page turned off,
+taken down or renamed answers 404 with its very next request; unknown names and tokens
+get the same 404 as hidden ones, and every request counts against the address's limit
+for public pages (``accounts.throttle.public_page``).
+"""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.template.defaultfilters import pluralize
+from django.urls import reverse
+from django.utils.formats import date_format
+from django.utils.text import slugify
+from django.utils.timezone import localtime
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_safe
+
+from accounts.throttle import public_page
+
+from .forms import PortfolioForm
+from .models import Standing
+from .portfolio import (
+    NameTaken,
+    done_progress,
+    is_suggested,
+    portfolio_entries,
+    portfolio_of,
+    portfolio_update,
+    public_portfolio,
+    roadmap_summaries,
+    verification_at,
+    verification_qr_svg,
+)
+
+NOT_FOUND = "No such page."
+SETTINGS_FIELDS = (
+    "is_public",
+    "headline",
+    "github_url",
+    "kaggle_url",
+    "linkedin_url",
+    "blog_url",
+    "searchable",
+)
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def portfolio_settings(request):
+    """The student's public page settings (GET) and their change (POST: saved whole,
+    or not at all, with each problem next to its field and a 400)."""
+    portfolio = portfolio_of(request.user)
+    choices = list(done_progress(request.user))
+    if request.method == "POST":
+        form = PortfolioForm(request.POST, choices=choices, host=request.get_host())
+        if form.is_valid():
+            data = form.cleaned_data
+            fields = {field: data[field] for field in SETTINGS_FIELDS}
+            if portfolio.is_taken_down:
+                fields["is_public"] = False
+            try:
+                portfolio_update(portfolio, name=data["name"], items=form.chosen_items(), **fields)
+            except NameTaken as taken:
+                form.add_error("name", taken.message)
+            else:
+                if portfolio.is_public:
+                    address = request.build_absolute_uri(portfolio.get_absolute_url())
+                    messages.success(request, f"Saved. Your page is on at {address}")
+                else:
+                    messages.success(request, "Saved. Your page is off: nobody else can open it.")
+                return redirect("roadmap:portfolio_settings")
+        status = 400
+    else:
+        form = PortfolioForm(initial=_initial(portfolio, request.user, choices), choices=choices)
+        status = 200
+    context = {
+        "portfolio": portfolio,
+        "form": form,
+        "choices": choices,
+        # Where each problem is, for the summary at the top of a long form.
+        "errors": [
+            ("items" if name == "items" else form[name].id_for_label, form[name].label)
+            for name in form.errors
+            if name in form.fields
+        ],
+        "selected": {int(pk) for pk in form["items"].value() or [] if str(pk).isdigit()},
+        "address": request.build_absolute_uri(portfolio.get_absolute_url())
+        if portfolio.name
+        else None,
+        "address_prefix": request.build_absolute_uri("/p/"),
+    }
+    return render(request, "roadmap/portfolio_settings.html", context, status=status)
+
+
+def _initial(portfolio, student, choices) -> dict:
+    initial = {field: getattr(portfolio, field) for field in SETTINGS_FIELDS}
+    initial["name"] = portfolio.name or slugify(student.name)[:40].strip("-")
+    if portfolio.name is None and not portfolio.is_public:
+        # Never saved yet: start from the proof the guide says employers look for.
+        initial["items"] = [str(row.item_id) for row in choices if is_suggested(row)]
+    else:
+        initial["items"] = [str(pk) for pk in portfolio.items.values_list("pk", flat=True)]
+    return initial
+
+
+@login_required
+@require_safe
+def portfolio_preview(request):
+    """The student's own page as others would see it, on or off; never indexed."""
+    portfolio = portfolio_of(request.user)
+    return _portfolio_page(request, portfolio, preview=True)
+
+
+@public_page
+@never_cache
+@require_safe
+def portfolio_page(request, name):
+    portfolio = public_portfolio(name)
+    if portfolio is None:
+        raise Http404(NOT_FOUND)
+    return _portfolio_page(request, portfolio, preview=False)
+
+
+def _portfolio_page(request, portfolio, *, preview: bool):
+    entries = portfolio_entries(portfolio)
+    for entry in entries:
+        if entry.verification and portfolio.name:
+            entry.address = request.build_absolute_uri(
+                reverse("roadmap:verification", args=[portfolio.name, entry.verification.token])
+            )
+            entry.qr = verification_qr_svg(entry.address)
+    student_name = portfolio.student.name or "A Waypoint student"
+    verified = sum(1 for entry in entries if entry.verification)
+    summaries = roadmap_summaries(portfolio.student)
+    counts = f"{len(entries)} item{pluralize(len(entries))} of work"
+    if verified:
+        counts += f", {verified} verified by a mentor at their college"
+    context = {
+        "portfolio": portfolio,
+        "student_name": student_name,
+        "entries": entries,
+        "verified": verified,
+        "summaries": summaries,
+        "share_title": f"{student_name}: portfolio"
+        + "".join(f" · {summary.roadmap.title}" for summary in summaries[:1]),
+        "share_description": f"{portfolio.headline} · {counts}."
+        if portfolio.headline
+        else f"{counts}.",
+        "preview": preview,
+        "canonical": request.build_absolute_uri(portfolio.get_absolute_url())
+        if portfolio.name
+        else None,
+    }
+    response = render(request, "roadmap/portfolio.html", context)
+    return _robots(response, portfolio, preview=preview)
+
+
+@public_page
+@never_cache
+@require_safe
+def verification_page(request, name, token):
+    """What one verification address says: who verified which evidence of whose item,
+    in which cohort and when, or, when that no longer holds, what changed since."""
+    portfolio, verification = _verification_or_404(name, token)
+    address = request.build_absolute_uri(
+        reverse("roadmap:verification", args=[portfolio.name, verification.token])
+    )
+    progress = verification.progress
+    student_name = portfolio.student.name or "A Waypoint student"
+    standing = verification.standing(progress)
+    by = verification.mentor_name or "a mentor"
+    if verification.cohort_name:
+        by += f", mentor of {verification.cohort_name},"
+    on = date_format(localtime(verification.verified_at), "j F Y")
+    context = {
+        "portfolio": portfolio,
+        "student_name": student_name,
+        "verification": verification,
+        "progress": progress,
+        "item": progress.item,
+        "standing": standing,
+        "Standing": Standing,
+        "share_title": f"{'Verified' if standing == Standing.STANDS else 'No longer verified'}: "
+        f"{progress.item.title} by {student_name}",
+        "share_description": f"Checked by {by} on {on}."
+        if standing == Standing.STANDS
+        else "This verification no longer holds: open it to see what changed.",
+        "address": address,
+        "qr": verification_qr_svg(address, title=f"QR code for {address}"),
+        "portfolio_url": request.build_absolute_uri(portfolio.get_absolute_url()),
+    }
+    response = render(request, "roadmap/verification.html", context)
+    return _robots(response, portfolio)
+
+
+@public_page
+@never_cache
+@require_safe
+def verification_qr(request, name, token):
+    """The verification address as a QR code (image/svg+xml), to print or download."""
+    portfolio, verification = _verification_or_404(name, token)
+    address = request.build_absolute_uri(
+        reverse("roadmap:verification", args=[portfolio.name, verification.token])
+    )
+    response = HttpResponse(
+        verification_qr_svg(address, title=f"QR code for {address}", standalone=True),
+        content_type="image/svg+xml; charset=utf-8",
+    )
+    response["Content-Disposition"] = (
+        f'inline; filename="waypoint-verification-{verification.token}.svg"'
+    )
+    return _robots(response, portfolio)
+
+
+def _verification_or_404(name, token):
+    portfolio = public_portfolio(name)
+    verification = verification_at(portfolio, token) if portfolio else None
+    if verification is None:
+        raise Http404(NOT_FOUND)
+    return portfolio, verification
+
+
+def _robots(response, portfolio, *, preview: bool = False):
+    """Search engines may list the page only when its student said so; a preview never."""
+    if preview or not portfolio.searchable:
+        response["X-Robots-Tag"] = "noindex, nofollow"
+    return response
