@@ -1,4 +1,5 @@
-"""Lighthouse (mobile) on the checklist and the student dashboard, served as in production.
+"""Lighthouse (mobile) on the checklist, the student dashboard and a public portfolio with
+one of its verification addresses, served as in production.
 
     make lighthouse                                   # npm-installs Lighthouse once, then this
     .venv/bin/python -m bench.lighthouse              # the same, Lighthouse already installed
@@ -8,7 +9,8 @@ It fills a throwaway database (the guide, and 20 students on the full ML roadmap
 realistic progress from ``manage.py seed_bench``), starts gunicorn with the production
 settings on loopback exactly as bench/load.py does, and runs Lighthouse (its defaults:
 mobile emulation, simulated throttling) in headless Chromium (``CHROME_PATH``, by default
-/usr/bin/chromium) on each page with one student's session cookie. Nothing leaves the
+/usr/bin/chromium) on each student page with one student's session cookie, and on the
+public pages with no cookie at all, as a stranger opens them. Nothing leaves the
 machine. Lighthouse is pinned in bench/lighthouse/package.json and installed with
 ``npm ci`` into bench/lighthouse/node_modules.
 
@@ -35,7 +37,8 @@ REPORTS = load.VAR / "lighthouse"
 LIGHTHOUSE = BASE_DIR / "bench" / "lighthouse" / "node_modules" / ".bin" / "lighthouse"
 CHROME_FLAGS = ["--headless=new", "--no-sandbox"]
 CATEGORIES = ["performance", "accessibility"]
-PAGES = ["checklist", "dashboard"]  # keys of seed_bench's plan
+PAGES = ["checklist", "dashboard"]  # keys of seed_bench's plan, opened signed in
+PUBLIC_PAGES = ["portfolio", "verification"]  # the same, opened by a stranger
 
 
 def main(argv=None):
@@ -67,13 +70,14 @@ def main(argv=None):
         session = plan["student_sessions"][0]
         results = {}
         with load.gunicorn(env, load.VAR / "lighthouse-server.log"):
-            for page in PAGES:
+            for page in PAGES + PUBLIC_PAGES:
                 url = base_url + plan[page]
-                check_signed_in(url, session)
+                cookie = session if page in PAGES else None
+                check_signed_in(url, cookie)
                 results[page] = []
                 for n in range(1, args.runs + 1):
                     output = REPORTS / f"{page}-{n}.json"
-                    run_lighthouse(url, session, output, chrome)
+                    run_lighthouse(url, cookie, output, chrome)
                     figures = summary(json.loads(output.read_text()), url)
                     results[page].append(figures)
                     print(f"{page} run {n}: {line(figures)}", flush=True)
@@ -90,8 +94,9 @@ def lighthouse_version():
 
 def lighthouse_command(url, session, output):
     """The Lighthouse CLI call (a list for subprocess) for one page: its defaults (mobile,
-    simulated throttling), the session cookie on every request, JSON to output."""
-    return [
+    simulated throttling), the session cookie (None: no cookie) on every request, JSON to
+    output."""
+    command = [
         str(LIGHTHOUSE),
         url,
         "--quiet",
@@ -99,8 +104,10 @@ def lighthouse_command(url, session, output):
         f"--output-path={output}",
         f"--only-categories={','.join(CATEGORIES)}",
         f"--chrome-flags={' '.join(CHROME_FLAGS)}",
-        "--extra-headers=" + json.dumps({"Cookie": f"sessionid={session}"}),
     ]
+    if session is not None:
+        command.append("--extra-headers=" + json.dumps({"Cookie": f"sessionid={session}"}))
+    return command
 
 
 def run_lighthouse(url, session, output, chrome):
@@ -116,16 +123,19 @@ def run_lighthouse(url, session, output, chrome):
 
 
 def check_signed_in(url, session):
-    """SystemExit unless url answers 200 (not a redirect to the sign-in page) to the session."""
+    """SystemExit unless url answers 200 (not a redirect to the sign-in page) to the session
+    (None: to a stranger)."""
     opener = urllib.request.build_opener(load.NoRedirect)
-    request = urllib.request.Request(url, headers={"Cookie": f"sessionid={session}"})
+    headers = {"Cookie": f"sessionid={session}"} if session is not None else {}
+    request = urllib.request.Request(url, headers=headers)
     try:
         with opener.open(request, timeout=30) as response:
             status = response.status
     except urllib.error.HTTPError as error:
         status = error.code
     if status != 200:
-        raise SystemExit(f"{url} answered {status} to the signed-in student, not 200")
+        who = "the signed-in student" if session is not None else "a stranger"
+        raise SystemExit(f"{url} answered {status} to {who}, not 200")
 
 
 def summary(report, url):

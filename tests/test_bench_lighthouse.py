@@ -42,6 +42,13 @@ def test_lighthouse_runs_with_its_mobile_defaults_and_the_students_cookie(tmp_pa
     assert not [arg for arg in command if arg.startswith(("--preset", "--form-factor", "--throt"))]
 
 
+def test_public_pages_are_opened_without_a_cookie(tmp_path):
+    command = lighthouse.lighthouse_command("http://127.0.0.1:8766/p/x/", None, tmp_path / "o")
+
+    assert not [arg for arg in command if arg.startswith("--extra-headers")]
+    assert set(lighthouse.PUBLIC_PAGES).isdisjoint(lighthouse.PAGES)
+
+
 def report(url, final_url=None, a11y_score=1):
     return {
         "finalDisplayedUrl": final_url or url,

@@ -3,6 +3,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.test import Client
 
 from accounts.models import User
 from cohorts.models import Cohort
@@ -33,7 +34,7 @@ def test_bench_cohort_needs_the_guide(db):
 def test_seed_bench_fills_every_student_and_item_and_hands_out_working_sessions(
     client, settings, tmp_path
 ):
-    roadmap = build_roadmap(items=6, slug=settings.WAYPOINT_DEFAULT_ROADMAP)
+    roadmap = build_roadmap(items=6, slug=settings.WAYPOINT_DEFAULT_ROADMAP, project="API")
     plan_path = tmp_path / "plan.json"
     call_command("seed_bench", plan_path, students=5, cohort_size=3, signed_in=2, stdout=StringIO())
     plan = json.loads(plan_path.read_text())
@@ -50,6 +51,10 @@ def test_seed_bench_fills_every_student_and_item_and_hands_out_working_sessions(
     assert client.get(plan["dashboard"]).status_code == 200
     client.cookies[settings.SESSION_COOKIE_NAME] = plan["mentor_session"]
     assert client.get(plan["cohort_dashboard"]).status_code == 200
+    # The public pages Lighthouse opens, as a stranger.
+    stranger = Client()
+    assert stranger.get(plan["portfolio"]).status_code == 200
+    assert "✓</span> Verified" in stranger.get(plan["verification"]).text
 
 
 def test_seed_bench_refuses_a_database_with_users(settings, tmp_path):

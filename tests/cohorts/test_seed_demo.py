@@ -6,7 +6,7 @@ from django.core.management import CommandError, call_command
 from accounts.models import User
 from cohorts.management.commands.seed_demo import DEMO_PASSWORD
 from cohorts.models import Cohort
-from roadmap.models import Progress, ProgressEvent
+from roadmap.models import Progress, ProgressEvent, Verification
 from tests.factories import build_roadmap
 
 pytestmark = pytest.mark.django_db
@@ -65,3 +65,15 @@ def test_seed_demo_gives_demo_students_a_history_once(settings):
     cohort = Cohort.objects.get()
     assert cohort.mentors.get().email == "mentor@example.com"
     assert cohort.memberships.count() == 12
+
+
+def test_seed_demo_gives_asha_a_public_page_with_a_verified_project_once(client, settings):
+    settings.DEBUG = True
+    build_roadmap(items=12, slug=settings.WAYPOINT_DEFAULT_ROADMAP, project="Sentiment API")
+    call_command("seed_demo", stdout=StringIO())
+    page = client.get("/p/asha-verma/")
+    assert page.status_code == 200
+    assert "Sentiment API" in page.text
+    assert "Verified by Dr. Meera Iyer, mentor of CSE ML club (demo)," in page.text
+    call_command("seed_demo", stdout=StringIO())
+    assert Verification.objects.count() == 1

@@ -93,6 +93,18 @@ class Command(BaseCommand):
 
         # Mail choices and the private calendar address.
         save(student, "account", "/accounts/profile/#mail")
+        save(student, "portfolio-settings", "/portfolio/")
+
+        # The public page and a verification address, as a stranger opens them; the page
+        # as it prints (Print / Save as PDF).
+        save(anonymous, "portfolio", "/p/asha-verma/")
+        check = anonymous.locator(".proof__check a").first.get_attribute("href")
+        save(anonymous, "verification", check.removeprefix(base))
+        anonymous.goto(base + "/p/asha-verma/")
+        anonymous.emulate_media(media="print")
+        anonymous.screenshot(path=out / f"portfolio-print-{size}.png", full_page=True)
+        anonymous.emulate_media(media="screen")
+        self.stdout.write(f"  portfolio-print-{size}.png  /p/asha-verma/ (print)")
 
         behind = self.signed_in(browser, viewport, base, "rahul@example.com")
         save(behind, "catch-up", f"/roadmaps/{settings.WAYPOINT_DEFAULT_ROADMAP}/catch-up/")

@@ -14,11 +14,14 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
+from django.db.models import Count, Q
 from django.test import Client
 from django.urls import reverse
 
 from accounts.models import User
-from roadmap.models import Item, Progress, Roadmap
+from roadmap.models import REVIEWED_KINDS, Item, Progress, Roadmap, Status, Verification
+from roadmap.portfolio import done_progress, portfolio_of, portfolio_update
+from roadmap.services import progress_set, review_evidence
 
 from .bench_cohort import build_cohort
 
@@ -62,8 +65,11 @@ class Command(BaseCommand):
         )
         students_made = list(User.objects.filter(is_mentor=False))
         sample = rng.sample(students_made, min(signed_in, len(students_made)))
+        portfolio, verification = _public_portfolio(mentor, cohort)
         plan = {
             "roadmap": roadmap.slug,
+            "portfolio": portfolio.get_absolute_url(),
+            "verification": verification.get_absolute_url(),
             "checklist": reverse("roadmap:checklist", args=[roadmap.slug]),
             "dashboard": reverse("roadmap:dashboard", args=[roadmap.slug]),
             "cohort_dashboard": reverse("cohorts:dashboard", args=[cohort.pk]),
@@ -76,6 +82,43 @@ class Command(BaseCommand):
         }
         path.write_text(json.dumps(plan, indent=1))
         self.stdout.write(self.style.SUCCESS(f"Sessions and URLs written to {path}."))
+
+
+def _public_portfolio(mentor, cohort):
+    """Turn on the public page of ``cohort``'s student with the most done items, showing
+    up to 20 of them with each project and certification verified by ``mentor`` (one is
+    marked done first if none is), as a busy student's page would be.
+    Returns (portfolio, one of its verifications)."""
+    student = (
+        cohort.students.annotate(done=Count("progress", filter=Q(progress__status=Status.DONE)))
+        .order_by("-done", "pk")
+        .first()
+    )
+    done = list(done_progress(student))
+    reviewed = [row for row in done if row.item.kind in REVIEWED_KINDS]
+    if not reviewed:
+        project = Item.objects.of_roadmap(cohort.roadmap).filter(kind__in=REVIEWED_KINDS).first()
+        if project is None:
+            raise CommandError("The roadmap has no project or certification to verify.")
+        reviewed = [progress_set(student=student, item=project, status=Status.DONE)]
+    shown = reviewed[:8] + [row for row in done if row.item.kind not in REVIEWED_KINDS][:12]
+    for row in reviewed[:8]:
+        if not row.evidence_url:
+            row = progress_set(
+                student=student, item=row.item, evidence_url=f"https://github.com/x/{row.pk}"
+            )
+        if row.verified_at is None:
+            review_evidence(mentor=mentor, progress=row, verified=True, verified_in=cohort.name)
+    portfolio = portfolio_update(
+        portfolio_of(student),
+        name="bench-student",
+        items={row.item_id for row in shown},
+        is_public=True,
+        headline="Third-year B.Tech CSE student building deployed machine learning projects",
+        github_url="https://github.com/bench-student",
+        linkedin_url="https://www.linkedin.com/in/bench-student",
+    )
+    return portfolio, Verification.objects.filter(progress__student=student).first()
 
 
 def _sizes(total, per_cohort):

@@ -4,13 +4,15 @@ from datetime import date, timedelta
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
+from django.utils.text import slugify
 
 from accounts.adapter import set_email_verified
 from accounts.models import User
 from cohorts.models import Cohort, Membership
 from roadmap.figures import AcademicClock, academic_year_start, study_point
-from roadmap.models import REVIEWED_KINDS, Item, Progress, ProgressEvent, Status
-from roadmap.services import follow_default_roadmap, progress_set
+from roadmap.models import REVIEWED_KINDS, Item, Kind, Portfolio, Progress, ProgressEvent, Status
+from roadmap.portfolio import done_progress, is_suggested, portfolio_of, portfolio_update
+from roadmap.services import follow_default_roadmap, progress_set, review_evidence
 
 DEMO_PASSWORD = "waypoint-demo-2026"
 DEMO_COHORT = "CSE ML club (demo)"
@@ -107,6 +109,11 @@ class Command(BaseCommand):
                 f"  cohort   {cohort.name!r} of {cohort.memberships.count()} students, "
                 f"mentored by {mentor.email}"
             )
+            portfolio = seed_portfolio(students[0], mentor, cohort)
+            if portfolio:
+                self.stdout.write(
+                    f"  page     {portfolio.get_absolute_url()} ({students[0].email})"
+                )
         self.stdout.write(
             self.style.SUCCESS(f"Demo accounts ready. Password for each: {DEMO_PASSWORD}")
         )
@@ -123,6 +130,38 @@ def seed_cohort(mentor, students):
         cohort.mentors.add(mentor)
         Membership.objects.bulk_create([Membership(cohort=cohort, student=s) for s in students])
     return cohort
+
+
+def seed_portfolio(student, mentor, cohort):
+    """Asha's public page, once: her first project done, with evidence her mentor
+    verified, shown beside the other done work she has evidence for. None when she
+    already has one, or the roadmap has no project."""
+    if Portfolio.objects.filter(student=student).exists():
+        return None
+    project = (
+        Item.objects.of_roadmap(cohort.roadmap).filter(kind=Kind.PROJECT, optional=False).first()
+    )
+    if project is None:
+        return None
+    handle = student.email.split("@")[0]
+    evidence = progress_set(
+        student=student,
+        item=project,
+        status=Status.DONE,
+        evidence_url=f"https://github.com/{handle}/{project.slug}",
+    )
+    if evidence.verified_at is None:
+        review_evidence(mentor=mentor, progress=evidence, verified=True, verified_in=cohort.name)
+    portfolio = portfolio_of(student)
+    chosen = [row.item_id for row in done_progress(student) if is_suggested(row)]
+    return portfolio_update(
+        portfolio,
+        name=slugify(student.name),
+        items=chosen,
+        is_public=True,
+        headline="B.Tech CSE student building machine learning projects that are deployed",
+        github_url=f"https://github.com/{handle}",
+    )
 
 
 def seed_progress(student, *, diligence: float, quiet_days: int, seed: str) -> None:
