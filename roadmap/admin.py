@@ -341,6 +341,9 @@ class PortfolioAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
+    def view_on_site(self, obj):
+        return obj.get_absolute_url() if obj.name else None
+
     @admin.action(description="Take down the selected pages (they answer 404 at once)")
     def take_down(self, request, queryset):
         pages = list(queryset.filter(taken_down_at=None))

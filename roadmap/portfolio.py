@@ -7,6 +7,7 @@ a mentor verified links to its verification address, which anyone can open or sc
 (``verification_qr_svg``) to check who vouched for which evidence, and when.
 """
 
+import functools
 import io
 from dataclasses import dataclass
 
@@ -58,9 +59,9 @@ class Entry:
 
 
 def portfolio_of(student) -> Portfolio:
-    """The student's portfolio settings, made (off, with no address) on first use."""
-    portfolio, _ = Portfolio.objects.get_or_create(student=student)
-    return portfolio
+    """The student's portfolio settings; a new one (off, no address, not yet saved:
+    ``portfolio_update`` saves it) when they never saved any."""
+    return Portfolio.objects.filter(student=student).first() or Portfolio(student=student)
 
 
 def public_portfolio(name: str) -> Portfolio | None:
@@ -90,7 +91,10 @@ def is_suggested(progress: Progress) -> bool:
 
 def portfolio_entries(portfolio: Portfolio) -> list[Entry]:
     """The items the page shows, in roadmap order: those chosen that are done, each with
-    the verification that stands on it, if any. Two queries."""
+    the verification that stands on it, if any. Two queries (none for settings never
+    saved)."""
+    if portfolio.pk is None:
+        return []
     rows = list(done_progress(portfolio.student).filter(item__in=portfolio.items.all()))
     verified = [row for row in rows if row.verified_at]
     standing = {}
@@ -139,6 +143,9 @@ def verification_at(portfolio: Portfolio, token: str) -> Verification | None:
     )
 
 
+# Encoding one takes about 10 ms and a busy page shows several; the SVG of an address
+# never changes, so each process keeps the last ones it made (about 3 KB each).
+@functools.lru_cache(maxsize=1024)
 def verification_qr_svg(url: str, *, title: str = "", standalone: bool = False) -> str:
     """An SVG (text) QR code of ``url``, error correction M (15 %: a printout can take a
     fold or a smudge), a quiet zone of 4 modules (ISO/IEC 18004), no fixed size: the
@@ -154,33 +161,32 @@ def verification_qr_svg(url: str, *, title: str = "", standalone: bool = False) 
 
 
 def portfolio_update(portfolio: Portfolio, *, name: str | None, items, **fields) -> Portfolio:
-    """Save the student's settings: address ``name`` (lower case, already validated),
-    the chosen ``items`` and the other ``fields`` of Portfolio, in one transaction.
+    """Save the settings of ``portfolio``'s student: address ``name`` (lower case, already
+    validated), the chosen ``items`` and the other ``fields`` of Portfolio, in one
+    transaction on their row (locked; made when they have none). Returns the saved row.
 
     A new name retires the old one: its address answers 404 at once, and the name stays
     this student's (``RetiredPortfolioName``), to take back later. Raises NameTaken
     when the name is, or was, another student's (also when two students claim it at the
-    same moment); nothing is then saved."""
+    same moment); nothing is then saved, ``portfolio`` included."""
     try:
         with transaction.atomic():
-            if (
-                name
-                and RetiredPortfolioName.objects.filter(name=name)
-                .exclude(portfolio=portfolio)
-                .exists()
-            ):
+            row = Portfolio.objects.select_for_update().filter(
+                student=portfolio.student
+            ).first() or Portfolio.objects.create(student=portfolio.student)
+            others = RetiredPortfolioName.objects.filter(name=name).exclude(portfolio=row)
+            if name and others.exists():
                 raise NameTaken
-            old = Portfolio.objects.filter(pk=portfolio.pk).values_list("name", flat=True).first()
-            if old and old != name:
+            if row.name and row.name != name:
                 RetiredPortfolioName.objects.get_or_create(
-                    name=old, defaults={"portfolio": portfolio}
+                    name=row.name, defaults={"portfolio": row}
                 )
-            RetiredPortfolioName.objects.filter(name=name, portfolio=portfolio).delete()
-            portfolio.name = name or None
+            RetiredPortfolioName.objects.filter(name=name, portfolio=row).delete()
+            row.name = name or None
             for field, value in fields.items():
-                setattr(portfolio, field, value)
-            portfolio.save()
-            portfolio.items.set(items)
+                setattr(row, field, value)
+            row.save()
+            row.items.set(items)
     except IntegrityError as clash:
         raise NameTaken from clash
-    return portfolio
+    return row

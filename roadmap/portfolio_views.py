@@ -63,7 +63,9 @@ def portfolio_settings(request):
             if portfolio.is_taken_down:
                 fields["is_public"] = False
             try:
-                portfolio_update(portfolio, name=data["name"], items=form.chosen_items(), **fields)
+                portfolio = portfolio_update(
+                    portfolio, name=data["name"], items=form.chosen_items(), **fields
+                )
             except NameTaken as taken:
                 form.add_error("name", taken.message)
             else:

@@ -248,12 +248,6 @@ class Verification(models.Model):
     def __str__(self):
         return f"{self.progress} verified by {self.mentor_name} at {self.verified_at:%Y-%m-%d}"
 
-    def get_absolute_url(self):
-        """The public address: under the student's portfolio, so it lives and dies with it."""
-        return reverse(
-            "roadmap:verification", args=[self.progress.student.portfolio.name, self.token]
-        )
-
     def standing(self, progress: Progress) -> Standing:
         """Whether this verification still vouches, given ``progress`` as it is now (the
         row it was made on): taken back, the evidence replaced or removed after it, or

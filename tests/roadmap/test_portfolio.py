@@ -130,8 +130,8 @@ def test_a_new_page_is_off_and_suggests_the_work_with_evidence(client, student, 
     assert checked == {str(done["project"].pk), str(done["cert"].pk)}
     # The suggested address comes from the student's name.
     assert 'value="asha-verma"' in response.text
-    portfolio = Portfolio.objects.get(student=student)
-    assert (portfolio.is_public, portfolio.name) == (False, None)
+    # Opening the settings saves nothing.
+    assert not Portfolio.objects.filter(student=student).exists()
 
 
 def test_saving_turns_the_page_on_with_the_chosen_items(client, student, done):
@@ -211,7 +211,8 @@ def test_a_name_another_student_has_is_taken(client, student, done):
     response = client.post(SETTINGS, form_data(name="Asha-Verma"))
     assert response.status_code == 400
     assert "That address is taken" in response.text
-    assert Portfolio.objects.get(student=student).name is None
+    assert "Your page is off" in response.text
+    assert not Portfolio.objects.filter(student=student).exists()
 
 
 def test_a_name_another_student_used_before_stays_theirs(client, student, done):
@@ -229,11 +230,15 @@ def test_a_name_another_student_used_before_stays_theirs(client, student, done):
 
 def test_two_students_claiming_one_name_at_once_get_a_message_not_an_error(student):
     turn_on(UserFactory(), name="asha-verma")
+    turn_on(student, name="asha", is_public=False)
     portfolio = portfolio_of(student)
+    # As if the name were free when the form checked it, then taken before the save.
     with pytest.raises(NameTaken):
         portfolio_update(portfolio, name="asha-verma", items=[], is_public=True)
-    portfolio.refresh_from_db()
-    assert (portfolio.name, portfolio.is_public) == (None, False)
+    assert (portfolio.name, portfolio.is_public) == ("asha", False)
+    saved = Portfolio.objects.get(student=student)
+    assert (saved.name, saved.is_public) == ("asha", False)
+    assert not RetiredPortfolioName.objects.filter(name="asha").exists()
 
 
 def test_turning_the_page_on_needs_a_name(client, student, done):

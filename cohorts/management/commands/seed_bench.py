@@ -69,7 +69,9 @@ class Command(BaseCommand):
         plan = {
             "roadmap": roadmap.slug,
             "portfolio": portfolio.get_absolute_url(),
-            "verification": verification.get_absolute_url(),
+            "verification": reverse(
+                "roadmap:verification", args=[portfolio.name, verification.token]
+            ),
             "checklist": reverse("roadmap:checklist", args=[roadmap.slug]),
             "dashboard": reverse("roadmap:dashboard", args=[roadmap.slug]),
             "cohort_dashboard": reverse("cohorts:dashboard", args=[cohort.pk]),
