@@ -266,7 +266,7 @@ class PortfolioForm(forms.Form):
 
     def __init__(self, *args, choices, host: str | None = None, **kwargs):
         """``host``: the request's host, so a link to this very site is refused too."""
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, label_suffix="", **kwargs)
         self.progress_by_item = {str(row.item_id): row for row in choices}
         self.fields["items"].choices = [
             (pk, row.item.title) for pk, row in self.progress_by_item.items()

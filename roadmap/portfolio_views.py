@@ -69,11 +69,8 @@ def portfolio_settings(request):
             except NameTaken as taken:
                 form.add_error("name", taken.message)
             else:
-                if portfolio.is_public:
-                    address = request.build_absolute_uri(portfolio.get_absolute_url())
-                    messages.success(request, f"Saved. Your page is on at {address}")
-                else:
-                    messages.success(request, "Saved. Your page is off: nobody else can open it.")
+                # The notice at the top of the page says whether it is on, and where.
+                messages.success(request, "Saved.")
                 return redirect("roadmap:portfolio_settings")
         status = 400
     else:

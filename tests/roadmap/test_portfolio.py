@@ -142,7 +142,8 @@ def test_saving_turns_the_page_on_with_the_chosen_items(client, student, done):
     assert portfolio.is_public and portfolio.name == "asha-verma"
     assert set(portfolio.items.all()) == {done["project"], done["course"]}
     page = client.get(response["Location"])
-    assert "Your page is on at http://testserver/p/asha-verma/" in page.text
+    assert "Saved." in page.text
+    assert 'Your page is on at <a href="http://testserver/p/asha-verma/">' in page.text
 
 
 def test_a_student_changes_only_their_own_page(client, student, done):
