@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.shortcuts import render
 from django.urls import Resolver404, resolve
+from django.utils.cache import add_never_cache_headers
 
 # The views where a person types a password that is checked (accounts/throttle.py).
 PASSWORD_CHECKING_VIEWS = {
@@ -75,4 +76,5 @@ class RefusalMiddleware:
             status=429,
         )
         refused["Retry-After"] = str(refusal.retry_after)
+        add_never_cache_headers(refused)
         return refused

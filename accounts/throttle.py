@@ -43,8 +43,10 @@ from functools import wraps
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
+from django.core.handlers.exception import response_for_exception
 from django.db import connection, models
 from django.http import Http404, HttpResponse
+from django.utils.cache import add_never_cache_headers
 
 from .security import client_ip
 
@@ -267,12 +269,23 @@ def _public_limits(address: str) -> tuple[tuple[str, int], tuple[str, int]]:
     )
 
 
+def _public_client(request) -> str:
+    """Who a public page's request is counted for: a signed-in person by their account,
+    so that one stranger behind a campus's shared address cannot spend the students'
+    allowance; anyone else by their address (``address_of``)."""
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        return f"account:{user.pk}"
+    return address_of(request)
+
+
 def _public_refused(request, expires_at: float) -> HttpResponse:
     refusal = _mark_refused(request, "public", expires_at)
     # accounts.security.RefusalMiddleware answers ``request.refusal`` with the 429 page;
     # this bare answer only stands in for it.
     response = HttpResponse("Too many requests.", status=429, content_type="text/plain")
     response["Retry-After"] = str(refusal.retry_after)
+    add_never_cache_headers(response)
     return response
 
 
@@ -283,17 +296,18 @@ def _count_miss(request, key: str, limit: int) -> HttpResponse | None:
 
 
 def public_page(view):
-    """Limit a view that anyone can reach by its address, signed in or not, per client
-    address (``address_of``: an IPv4 address, or an IPv6 /64; clients whose address does
-    not parse all count together as "unknown").
+    """Limit a view that anyone can reach by its address, signed in or not, per client:
+    a signed-in person by account, anyone else by address (``address_of``: an IPv4
+    address, or an IPv6 /64; clients whose address does not parse all count together as
+    "unknown").
 
     Within each window of ``WAYPOINT_PUBLIC_WINDOW_SECONDS`` (600) from an address's first
     request, two counts:
 
     - every request, whatever its method and answer: past
-      ``WAYPOINT_PUBLIC_PAGES_PER_ADDRESS`` (300) it is refused;
+      ``WAYPOINT_PUBLIC_PAGES_PER_ADDRESS`` (1,200) it is refused;
     - the misses: answers 404, returned or raised as Http404. Once
-      ``WAYPOINT_PUBLIC_MISSES_PER_ADDRESS`` (30) are used up, every further request from
+      ``WAYPOINT_PUBLIC_MISSES_PER_ADDRESS`` (60) are used up, every further request from
       the address is refused, for addresses that exist too, so a scanner's answers stop
       telling it anything.
 
@@ -301,12 +315,13 @@ def public_page(view):
     and adds nothing. A refused request never reaches the view; it is answered 429 with
     ``Retry-After``: ``request.refusal`` (kind "public") is set, and
     accounts.security.RefusalMiddleware turns it into the page. An Http404 from the view
-    is counted and raised on, for Django to answer as any 404; a miss over the limit (by
-    requests in flight together) is refused instead. Raises nothing of its own."""
+    is counted and answered as Django answers any 404 (``handler404``), marked never to
+    be stored; a miss over the limit (by requests in flight together) is refused
+    instead. Raises nothing of its own."""
 
     @wraps(view)
     def limited(request, *args, **kwargs):
-        (page_key, pages), (miss_key, misses) = _public_limits(address_of(request))
+        (page_key, pages), (miss_key, misses) = _public_limits(_public_client(request))
         limits = {page_key: pages, miss_key: misses}
         counts = GuessCount.objects.filter(key__in=limits, expires_at__gt=time.time())
         for key, used, expires_at in counts.values_list("key", "count", "expires_at"):
@@ -317,11 +332,15 @@ def public_page(view):
             return _public_refused(request, expires_at)
         try:
             response = view(request, *args, **kwargs)
-        except Http404:
+        except Http404 as missing:
             refused = _count_miss(request, miss_key, misses)
-            if refused is None:
-                raise
-            return refused
+            if refused is not None:
+                return refused
+            # Answered here rather than raised on, so that the 404 too is never stored:
+            # a cached 404 would hide a page once it is turned on or restored.
+            response = response_for_exception(request, missing)
+            add_never_cache_headers(response)
+            return response
         if response.status_code == 404:
             return _count_miss(request, miss_key, misses) or response
         return response

@@ -445,8 +445,10 @@ WAYPOINT_RESET_MAILS_PER_ACCOUNT = int(os.environ.get("WAYPOINT_RESET_ACCOUNT_LI
 # Pages anyone can open by their address (accounts.throttle.public_page): requests from
 # one address per window, and among them the addresses that lead nowhere (404s), so that
 # nobody finds an unsubscribe token or a portfolio name by trying many.
-WAYPOINT_PUBLIC_PAGES_PER_ADDRESS = int(os.environ.get("WAYPOINT_PUBLIC_PAGES_PER_ADDRESS", "300"))
-WAYPOINT_PUBLIC_MISSES_PER_ADDRESS = int(os.environ.get("WAYPOINT_PUBLIC_MISSES_PER_ADDRESS", "30"))
+# A campus's students and visitors often share one address: room for a career fair's
+# worth of scans, and for the typos and stale links among them.
+WAYPOINT_PUBLIC_PAGES_PER_ADDRESS = int(os.environ.get("WAYPOINT_PUBLIC_PAGES_PER_ADDRESS", "1200"))
+WAYPOINT_PUBLIC_MISSES_PER_ADDRESS = int(os.environ.get("WAYPOINT_PUBLIC_MISSES_PER_ADDRESS", "60"))
 WAYPOINT_PUBLIC_WINDOW_SECONDS = int(os.environ.get("WAYPOINT_PUBLIC_WINDOW_SECONDS", "600"))
 # An IPv6 client is counted by its network of this size: a home or a phone has a whole /64.
 WAYPOINT_IPV6_PREFIX = int(os.environ.get("WAYPOINT_IPV6_PREFIX", "64"))

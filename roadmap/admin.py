@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models import Count, Q
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils import timezone
 
 from .forms import PublicURLValidator
 from .models import (
@@ -321,7 +322,7 @@ class PortfolioAdmin(admin.ModelAdmin):
     list_display = ["__str__", "student", "is_public", "searchable", "taken_down_at", "updated_at"]
     list_filter = ["is_public", ("taken_down_at", admin.EmptyFieldListFilter)]
     list_select_related = ["student"]
-    search_fields = ["name", "student__email", "student__name", "retired_names__name"]
+    search_fields = ["name", "student__email", "student__name", "names__name"]
     fields = [
         "student",
         "name",
@@ -344,7 +345,10 @@ class PortfolioAdmin(admin.ModelAdmin):
     def view_on_site(self, obj):
         return obj.get_absolute_url() if obj.name else None
 
-    @admin.action(description="Take down the selected pages (they answer 404 at once)")
+    @admin.action(
+        description="Take down the selected pages (they answer 404 at once)",
+        permissions=["change"],
+    )
     def take_down(self, request, queryset):
         pages = list(queryset.filter(taken_down_at=None))
         for portfolio in pages:
@@ -355,10 +359,10 @@ class PortfolioAdmin(admin.ModelAdmin):
             messages.SUCCESS,
         )
 
-    @admin.action(description="Restore the selected pages")
+    @admin.action(description="Restore the selected pages", permissions=["change"])
     def restore(self, request, queryset):
         restored = queryset.exclude(taken_down_at=None).update(
-            taken_down_at=None, takedown_reason=""
+            taken_down_at=None, takedown_reason="", updated_at=timezone.now()
         )
         self.message_user(request, f"Restored {restored} page(s).", messages.SUCCESS)
 

@@ -9,8 +9,8 @@ from django.http.request import split_domain_port, validate_host
 from django.utils.deconstruct import deconstructible
 
 from .models import Item, Status, validate_portfolio_name
-from .models.portfolio import HEADLINE_MAX_LENGTH, LINK_MAX_LENGTH, NAME_MAX_LENGTH
 from .models.progress import COUNT_MAX, EVIDENCE_URL_MAX_LENGTH, NOTE_MAX_LENGTH
+from .models.public_pages import HEADLINE_MAX_LENGTH, LINK_MAX_LENGTH, NAME_MAX_LENGTH
 from .services import CATCH_UP_MAX_ITEMS
 
 # A count this many times over the target is a typo, not diligence.

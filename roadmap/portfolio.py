@@ -12,8 +12,14 @@ import io
 from dataclasses import dataclass
 
 import segno
+from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.template.defaultfilters import pluralize
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.timezone import localtime
+
+from accounts.outbox import absolute_url
 
 from .figures import ItemTable, attach_tallies
 from .models import (
@@ -21,12 +27,14 @@ from .models import (
     Item,
     Kind,
     Portfolio,
+    PortfolioName,
     Progress,
-    RetiredPortfolioName,
     Roadmap,
+    Standing,
     Status,
     Verification,
 )
+from .models.public_pages import MAX_SHOWN_NAMES
 
 # Items suggested for a new portfolio: the proof the guide says employers look for.
 SUGGESTED_KINDS = (*REVIEWED_KINDS, Kind.ACTIVITY)
@@ -129,18 +137,59 @@ def roadmap_summaries(student) -> list[RoadmapSummary]:
 
 
 def verification_at(portfolio: Portfolio, token: str) -> Verification | None:
-    """The verification with ``token`` of an item chosen on ``portfolio`` (a public one),
-    with its progress, item and student; None for any other token. Kept when undone or
-    outlived, so its address can say so (``Verification.standing``)."""
+    """The verification with ``token`` of an item the page shows (chosen, done, on a
+    published roadmap), with its progress, item and student; None for any other token,
+    so an address never outlives its item's place on the page. Kept when undone or
+    outlived by new evidence, so its address can say so (``Verification.standing``)."""
     return (
         Verification.objects.select_related("progress__item", "progress__student")
         .filter(
             token=token,
-            progress__student=portfolio.student,
+            progress__in=done_progress(portfolio.student),
             progress__item__in=portfolio.items.all(),
         )
         .first()
     )
+
+
+def absolute(request, path: str) -> str:
+    """``path`` on the address people open Waypoint at (``WAYPOINT_BASE_URL``), so that
+    printed QR codes and shared links do not depend on the host a visitor happened to
+    use; on the request's own host when that setting is empty (mail off, DEBUG off)."""
+    if settings.WAYPOINT_BASE_URL:
+        return absolute_url(path)
+    return request.build_absolute_uri(path)
+
+
+def page_share(portfolio: Portfolio, entries: list[Entry], summaries) -> tuple[str, str]:
+    """(title, description) of a shared link to the page (Open Graph, Twitter card):
+    "Asha Verma: portfolio · Machine Learning Engineer", "<headline> · 3 items of work,
+    1 verified by a mentor at their college." """
+    verified = sum(1 for entry in entries if entry.verification)
+    counts = f"{len(entries)} item{pluralize(len(entries))} of work"
+    if verified:
+        counts += f", {verified} verified by a mentor at their college"
+    title = f"{portfolio.student_name}: portfolio" + "".join(
+        f" · {summary.roadmap.title}" for summary in summaries[:1]
+    )
+    return title, " · ".join(filter(None, [portfolio.headline, f"{counts}."]))
+
+
+def verification_share(
+    portfolio: Portfolio, verification: Verification, standing: Standing
+) -> tuple[str, str]:
+    """(title, description) of a shared link to a verification address."""
+    item = verification.progress.item
+    if standing != Standing.STANDS:
+        return (
+            f"No longer verified: {item.title} by {portfolio.student_name}",
+            "This verification no longer holds: open it to see what changed.",
+        )
+    by = verification.mentor_name or "a mentor"
+    if verification.cohort_name:
+        by += f", mentor of {verification.cohort_name},"
+    on = date_format(localtime(verification.verified_at), "j F Y")
+    return f"Verified: {item.title} by {portfolio.student_name}", f"Checked by {by} on {on}."
 
 
 # Encoding one takes about 10 ms and a busy page shows several; the SVG of an address
@@ -160,33 +209,52 @@ def verification_qr_svg(url: str, *, title: str = "", standalone: bool = False) 
     return out.getvalue().decode()
 
 
+class NameLimit(NameTaken):
+    """The page has been on under MAX_SHOWN_NAMES addresses already."""
+
+    def __init__(self, names: list[str]):
+        super().__init__()
+        self.message = (
+            f"Your page has been on under {len(names)} addresses, the most it may have. "
+            f"Choose one of them again: {', '.join(names)}."
+        )
+
+
 def portfolio_update(portfolio: Portfolio, *, name: str | None, items, **fields) -> Portfolio:
     """Save the settings of ``portfolio``'s student: address ``name`` (lower case, already
     validated), the chosen ``items`` and the other ``fields`` of Portfolio, in one
     transaction on their row (locked; made when they have none). Returns the saved row.
 
-    A new name retires the old one: its address answers 404 at once, and the name stays
-    this student's (``RetiredPortfolioName``), to take back later. Raises NameTaken
-    when the name is, or was, another student's (also when two students claim it at the
-    same moment); nothing is then saved, ``portfolio`` included."""
+    A name is claimed by inserting it into PortfolioName, whose names are unique: raises
+    NameTaken when it is, or was, another's (also when two students claim it at the same
+    moment), NameLimit when the page was on under MAX_SHOWN_NAMES others already; nothing
+    is then saved, ``portfolio`` included. The old name's address answers 404 at once; it
+    stays the student's if the page was ever on under it, and is let go otherwise. While
+    staff have the page taken down, ``is_public`` keeps its value."""
     try:
         with transaction.atomic():
             row = Portfolio.objects.select_for_update().filter(
                 student=portfolio.student
             ).first() or Portfolio.objects.create(student=portfolio.student)
-            others = RetiredPortfolioName.objects.filter(name=name).exclude(portfolio=row)
-            if name and others.exists():
-                raise NameTaken
-            if row.name and row.name != name:
-                RetiredPortfolioName.objects.get_or_create(
-                    name=row.name, defaults={"portfolio": row}
-                )
-            RetiredPortfolioName.objects.filter(name=name, portfolio=row).delete()
+            if row.is_taken_down:
+                fields["is_public"] = row.is_public
+            old = row.name
+            if name and name != old:
+                held = PortfolioName.objects.filter(portfolio=row)
+                if not held.filter(name=name).exists():
+                    shown = list(held.filter(was_public=True).values_list("name", flat=True))
+                    if len(shown) >= MAX_SHOWN_NAMES:
+                        raise NameLimit(shown)
+                    PortfolioName.objects.create(name=name, portfolio=row)
             row.name = name or None
             for field, value in fields.items():
                 setattr(row, field, value)
             row.save()
             row.items.set(items)
+            if old and old != row.name:
+                PortfolioName.objects.filter(portfolio=row, name=old, was_public=False).delete()
+            if row.is_public and row.name:
+                PortfolioName.objects.filter(portfolio=row, name=row.name).update(was_public=True)
     except IntegrityError as clash:
         raise NameTaken from clash
     return row

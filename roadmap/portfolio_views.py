@@ -11,11 +11,8 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.template.defaultfilters import pluralize
 from django.urls import reverse
-from django.utils.formats import date_format
 from django.utils.text import slugify
-from django.utils.timezone import localtime
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 
@@ -25,8 +22,10 @@ from .forms import PortfolioForm
 from .models import Standing
 from .portfolio import (
     NameTaken,
+    absolute,
     done_progress,
     is_suggested,
+    page_share,
     portfolio_entries,
     portfolio_of,
     portfolio_update,
@@ -34,6 +33,7 @@ from .portfolio import (
     roadmap_summaries,
     verification_at,
     verification_qr_svg,
+    verification_share,
 )
 
 NOT_FOUND = "No such page."
@@ -60,8 +60,6 @@ def portfolio_settings(request):
         if form.is_valid():
             data = form.cleaned_data
             fields = {field: data[field] for field in SETTINGS_FIELDS}
-            if portfolio.is_taken_down:
-                fields["is_public"] = False
             try:
                 portfolio = portfolio_update(
                     portfolio, name=data["name"], items=form.chosen_items(), **fields
@@ -86,11 +84,14 @@ def portfolio_settings(request):
             for name in form.errors
             if name in form.fields
         ],
-        "selected": {int(pk) for pk in form["items"].value() or [] if str(pk).isdigit()},
-        "address": request.build_absolute_uri(portfolio.get_absolute_url())
-        if portfolio.name
-        else None,
-        "address_prefix": request.build_absolute_uri("/p/"),
+        # What to show ticked: only real choices, whatever the POST carried.
+        "selected": {
+            row.item_id
+            for pk, row in form.progress_by_item.items()
+            if pk in (form["items"].value() or [])
+        },
+        "address": absolute(request, portfolio.get_absolute_url()) if portfolio.name else None,
+        "address_prefix": absolute(request, "/p/"),
     }
     return render(request, "roadmap/portfolio_settings.html", context, status=status)
 
@@ -98,7 +99,7 @@ def portfolio_settings(request):
 def _initial(portfolio, student, choices) -> dict:
     initial = {field: getattr(portfolio, field) for field in SETTINGS_FIELDS}
     initial["name"] = portfolio.name or slugify(student.name)[:40].strip("-")
-    if portfolio.name is None and not portfolio.is_public:
+    if portfolio.pk is None:
         # Never saved yet: start from the proof the guide says employers look for.
         initial["items"] = [str(row.item_id) for row in choices if is_suggested(row)]
     else:
@@ -128,31 +129,20 @@ def _portfolio_page(request, portfolio, *, preview: bool):
     entries = portfolio_entries(portfolio)
     for entry in entries:
         if entry.verification and portfolio.name:
-            entry.address = request.build_absolute_uri(
-                reverse("roadmap:verification", args=[portfolio.name, entry.verification.token])
-            )
+            entry.address = _verification_address(request, portfolio, entry.verification)
             entry.qr = verification_qr_svg(entry.address)
-    student_name = portfolio.student.name or "A Waypoint student"
-    verified = sum(1 for entry in entries if entry.verification)
     summaries = roadmap_summaries(portfolio.student)
-    counts = f"{len(entries)} item{pluralize(len(entries))} of work"
-    if verified:
-        counts += f", {verified} verified by a mentor at their college"
+    share_title, share_description = page_share(portfolio, entries, summaries)
     context = {
         "portfolio": portfolio,
-        "student_name": student_name,
+        "student_name": portfolio.student_name,
         "entries": entries,
-        "verified": verified,
+        "verified": sum(1 for entry in entries if entry.verification),
         "summaries": summaries,
-        "share_title": f"{student_name}: portfolio"
-        + "".join(f" · {summary.roadmap.title}" for summary in summaries[:1]),
-        "share_description": f"{portfolio.headline} · {counts}."
-        if portfolio.headline
-        else f"{counts}.",
+        "share_title": share_title,
+        "share_description": share_description,
         "preview": preview,
-        "canonical": request.build_absolute_uri(portfolio.get_absolute_url())
-        if portfolio.name
-        else None,
+        "canonical": absolute(request, portfolio.get_absolute_url()) if portfolio.name else None,
     }
     response = render(request, "roadmap/portfolio.html", context)
     return _robots(response, portfolio, preview=preview)
@@ -165,32 +155,23 @@ def verification_page(request, name, token):
     """What one verification address says: who verified which evidence of whose item,
     in which cohort and when, or, when that no longer holds, what changed since."""
     portfolio, verification = _verification_or_404(name, token)
-    address = request.build_absolute_uri(
-        reverse("roadmap:verification", args=[portfolio.name, verification.token])
-    )
+    address = _verification_address(request, portfolio, verification)
     progress = verification.progress
-    student_name = portfolio.student.name or "A Waypoint student"
     standing = verification.standing(progress)
-    by = verification.mentor_name or "a mentor"
-    if verification.cohort_name:
-        by += f", mentor of {verification.cohort_name},"
-    on = date_format(localtime(verification.verified_at), "j F Y")
+    share_title, share_description = verification_share(portfolio, verification, standing)
     context = {
         "portfolio": portfolio,
-        "student_name": student_name,
+        "student_name": portfolio.student_name,
         "verification": verification,
         "progress": progress,
         "item": progress.item,
         "standing": standing,
         "Standing": Standing,
-        "share_title": f"{'Verified' if standing == Standing.STANDS else 'No longer verified'}: "
-        f"{progress.item.title} by {student_name}",
-        "share_description": f"Checked by {by} on {on}."
-        if standing == Standing.STANDS
-        else "This verification no longer holds: open it to see what changed.",
+        "share_title": share_title,
+        "share_description": share_description,
         "address": address,
         "qr": verification_qr_svg(address, title=f"QR code for {address}"),
-        "portfolio_url": request.build_absolute_uri(portfolio.get_absolute_url()),
+        "portfolio_url": absolute(request, portfolio.get_absolute_url()),
     }
     response = render(request, "roadmap/verification.html", context)
     return _robots(response, portfolio)
@@ -202,9 +183,7 @@ def verification_page(request, name, token):
 def verification_qr(request, name, token):
     """The verification address as a QR code (image/svg+xml), to print or download."""
     portfolio, verification = _verification_or_404(name, token)
-    address = request.build_absolute_uri(
-        reverse("roadmap:verification", args=[portfolio.name, verification.token])
-    )
+    address = _verification_address(request, portfolio, verification)
     response = HttpResponse(
         verification_qr_svg(address, title=f"QR code for {address}", standalone=True),
         content_type="image/svg+xml; charset=utf-8",
@@ -213,6 +192,11 @@ def verification_qr(request, name, token):
         f'inline; filename="waypoint-verification-{verification.token}.svg"'
     )
     return _robots(response, portfolio)
+
+
+def _verification_address(request, portfolio, verification) -> str:
+    path = reverse("roadmap:verification", args=[portfolio.name, verification.token])
+    return absolute(request, path)
 
 
 def _verification_or_404(name, token):

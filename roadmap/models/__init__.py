@@ -11,14 +11,14 @@ from .content import (
     Stage,
     term_index,
 )
-from .portfolio import (
+from .progress import REVIEWED_KINDS, Enrollment, Progress, ProgressEvent, Status
+from .public_pages import (
     Portfolio,
-    RetiredPortfolioName,
+    PortfolioName,
     Standing,
     Verification,
     validate_portfolio_name,
 )
-from .progress import REVIEWED_KINDS, Enrollment, Progress, ProgressEvent, Status
 
 __all__ = [
     "FIRST_YEAR",
@@ -30,9 +30,9 @@ __all__ = [
     "Kind",
     "Milestone",
     "Portfolio",
+    "PortfolioName",
     "Progress",
     "ProgressEvent",
-    "RetiredPortfolioName",
     "Roadmap",
     "Skill",
     "SkillCategory",

@@ -1,4 +1,4 @@
-"""Pages anyone can open by address (unsubscribe links, public portfolios): limited per
+"""Pages anyone can open by address (students' public pages): limited per
 client address, and an address that keeps asking for addresses that lead nowhere is
 stopped, so nobody finds a token by trying many."""
 
@@ -15,6 +15,7 @@ from django.urls import reverse
 
 from accounts import outbox
 from accounts.throttle import GuessCount, count, public_page
+from roadmap.portfolio import portfolio_of, portfolio_update
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -32,12 +33,13 @@ def small_limits(settings):
 
 @pytest.fixture
 def link():
-    """A real unsubscribe link (GET asks first, so opening it changes nothing)."""
-    return reverse("accounts:unsubscribe", args=[outbox.unsubscribe_token(UserFactory(), "digest")])
+    """A student's public page, turned on."""
+    portfolio_update(portfolio_of(UserFactory()), name="asha-verma", items=[], is_public=True)
+    return "/p/asha-verma/"
 
 
 def unknown_link(n: int = 0) -> str:
-    return reverse("accounts:unsubscribe", args=[f"not-a-token-{n}"])
+    return f"/p/no-such-student-{n}/"
 
 
 def get(url, ip="10.0.0.1"):
@@ -90,37 +92,45 @@ def test_an_ipv6_64_is_counted_as_one_address(small_limits, link):
     assert get(link, ip="2001:db8:1:3::1").status_code == 200
 
 
-def test_unknown_unsubscribe_links_are_counted_too(small_limits):
-    user = UserFactory()
-    url = reverse("accounts:unsubscribe", args=[outbox.unsubscribe_token(user, "digest")])
+def test_the_verification_addresses_and_qr_codes_are_counted_too(small_limits, link):
     for n in range(3):
-        forged = Client().post(f"/accounts/mail/unsubscribe/forged{n}/", REMOTE_ADDR="10.0.0.1")
-        assert forged.status_code == 404
-    assert_refused(Client().get(url, REMOTE_ADDR="10.0.0.1"))
-    assert_refused(Client().post(url, REMOTE_ADDR="10.0.0.1"))
-    user.refresh_from_db()
-    assert user.mail_digest is True
-    assert Client().post(url, REMOTE_ADDR="10.0.0.2").status_code == 200
-    user.refresh_from_db()
-    assert user.mail_digest is False
-
-
-# -- every request ------------------------------------------------------------------------
+        assert get(f"/p/asha-verma/v/not-a-token-{n}/").status_code == 404
+    assert_refused(get("/p/asha-verma/v/not-a-token-9/qr.svg"))
+    assert_refused(get(link))
 
 
 def test_the_page_limit_refuses_the_next_request_without_running_the_view(
-    small_limits, django_assert_num_queries
+    small_limits, link, django_assert_num_queries
 ):
-    user = UserFactory()
-    url = reverse("accounts:unsubscribe", args=[outbox.unsubscribe_token(user, "nudges")])
     for _ in range(6):
-        assert get(url).status_code == 200
-    with django_assert_num_queries(1):  # the address's counts, read; no one looked up
-        refused = Client().post(url, REMOTE_ADDR="10.0.0.1")
+        assert get(link).status_code == 200
+    with django_assert_num_queries(1):  # the address's counts, read; no page looked up
+        refused = Client().get(link, REMOTE_ADDR="10.0.0.1")
     assert_refused(refused)
+    assert "no-store" in refused["Cache-Control"]
+    assert get(link, ip="10.0.0.2").status_code == 200
+
+
+def test_a_signed_in_person_is_counted_by_account_not_by_the_shared_address(small_limits, link):
+    for n in range(3):
+        get(unknown_link(n))
+    assert_refused(get(link))
+    # A student on the same campus address, signed in, is not held up by the stranger.
+    student = Client()
+    student.force_login(UserFactory())
+    assert student.get(link, REMOTE_ADDR="10.0.0.1").status_code == 200
+
+
+def test_unsubscribe_links_are_not_limited(small_limits):
+    """Their tokens are signed, and one-click unsubscribes come from mail providers'
+    few shared addresses."""
+    user = UserFactory()
+    for n in range(10):
+        assert get(f"/accounts/mail/unsubscribe/forged{n}/").status_code == 404
+    url = reverse("accounts:unsubscribe", args=[outbox.unsubscribe_token(user, "digest")])
+    assert Client().post(url, REMOTE_ADDR="10.0.0.1").status_code == 200
     user.refresh_from_db()
-    assert user.mail_nudges is True
-    assert get(url, ip="10.0.0.2").status_code == 200
+    assert user.mail_digest is False
 
 
 def test_the_calendar_feed_is_not_limited(small_limits):
@@ -162,8 +172,10 @@ def test_a_404_returned_or_raised_is_a_miss(small_limits, rf):
         raise Http404("No such page.")
 
     assert returns_404(rf.get("/", REMOTE_ADDR="10.0.0.1")).status_code == 404
-    with pytest.raises(Http404):
-        raises_404(rf.get("/", REMOTE_ADDR="10.0.0.1"))
+    # Answered as Django answers any 404, and never to be stored.
+    answered = raises_404(rf.get("/", REMOTE_ADDR="10.0.0.1"))
+    assert answered.status_code == 404
+    assert "no-store" in answered["Cache-Control"]
     assert returns_404(rf.get("/", REMOTE_ADDR="10.0.0.1")).status_code == 404
     request = rf.get("/", REMOTE_ADDR="10.0.0.1")
     refused = raises_404(request)

@@ -47,8 +47,10 @@ def browser():
 
 
 @pytest.fixture
-def new_page(browser, live_server):
-    """Open pages in fresh browser contexts (separate cookies); closed after the test."""
+def new_page(browser, live_server, settings):
+    """Open pages in fresh browser contexts (separate cookies); closed after the test.
+    Absolute addresses the app makes (QR codes, shared links) point at the live server."""
+    settings.WAYPOINT_BASE_URL = live_server.url
     contexts = []
 
     def open_page(*, javascript=True, viewport=None, bypass_csp=False):

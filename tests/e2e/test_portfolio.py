@@ -19,6 +19,7 @@
 
 import io
 import os
+import re
 import time
 from pathlib import Path
 from types import SimpleNamespace
@@ -378,3 +379,46 @@ def test_the_printed_qr_code_keeps_its_size_beside_a_long_title(new_page, world)
     page.emulate_media(media="print")
     box = page.locator(".proof__qr svg").bounding_box()
     assert box["width"] >= QR_PRINTED - 1 and box["height"] >= QR_PRINTED - 1, box
+
+
+def test_a_busy_page_prints_on_two_a4_pages_at_most_with_every_address(new_page, world):
+    """Print / Save as PDF: a third-year student's page (12 items, 6 verified, headline and
+    links) makes a résumé of one or two pages, each verification address printed whole."""
+    addresses = [publish(world)]
+    chosen = [world.project.pk]
+    for n in range(11):
+        item = ItemFactory(
+            milestone=world.project.milestone,
+            kind=Kind.PROJECT if n < 5 else Kind.COURSE,
+            title=f"Deployed project number {n} with a realistic, fairly long title",
+        )
+        row = progress_set(
+            student=world.student,
+            item=item,
+            status=Status.DONE,
+            evidence_url=f"https://github.com/asha/a-project-with-a-long-repository-name-{n}",
+        )
+        if n < 5:
+            review_evidence(mentor=world.mentor, progress=row, verified=True, verified_in=COHORT)
+            token = Verification.objects.get(progress=row).token
+            addresses.append(f"/p/asha-verma/v/{token}/")
+        chosen.append(item.pk)
+    portfolio_update(
+        portfolio_of(world.student),
+        name="asha-verma",
+        items=chosen,
+        is_public=True,
+        headline="Third-year B.Tech CSE student building deployed machine learning projects",
+        github_url="https://github.com/asha",
+        linkedin_url="https://www.linkedin.com/in/asha",
+    )
+    page = new_page()
+    page.goto("/p/asha-verma/")
+    pdf = page.pdf(format="A4", print_background=False)
+    pages = len(re.findall(rb"/Type\s*/Page(?!s)", pdf))
+    assert 1 <= pages <= 2, pages
+    page.emulate_media(media="print")
+    printed = page.locator("main").inner_text()
+    for address in addresses:
+        assert page.evaluate("location.origin") + address in printed
+    assert page.locator(".proof__qr svg").count() == len(addresses)

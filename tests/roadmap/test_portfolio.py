@@ -5,9 +5,11 @@ import re
 from html.parser import HTMLParser
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.urls import reverse
 
-from roadmap.models import Kind, Portfolio, RetiredPortfolioName
+from roadmap.models import Kind, Portfolio, PortfolioName
+from roadmap.models.public_pages import MAX_SHOWN_NAMES
 from roadmap.portfolio import NameTaken, portfolio_of, portfolio_update
 from roadmap.services import follow_roadmap, progress_set, review_evidence
 from tests.factories import CohortFactory, ItemFactory, UserFactory, build_roadmap
@@ -188,6 +190,8 @@ def test_a_student_changes_only_their_own_page(client, student, done):
         ("headline", "x" * 141, "under 140"),
         ("items", ["999999"], "not one of your done items"),
         ("items", ["abc"], "not one of your done items"),
+        ("items", ["²"], "not one of your done items"),
+        ("items", ["1" * 5000], "not one of your done items"),
     ],
 )
 def test_bad_input_is_refused_next_to_its_field_and_nothing_is_saved(
@@ -219,14 +223,48 @@ def test_a_name_another_student_has_is_taken(client, student, done):
 def test_a_name_another_student_used_before_stays_theirs(client, student, done):
     other = UserFactory()
     turn_on(other, name="asha-verma")
-    turn_on(other, name="ravi")  # asha-verma is now retired, still Ravi's
+    turn_on(other, name="ravi")  # asha-verma's page was on: the name stays Ravi's
     client.force_login(student)
     response = client.post(SETTINGS, form_data(name="asha-verma"))
     assert response.status_code == 400
     assert "That address is taken" in response.text
     # Its owner can take it back.
     turn_on(other, name="asha-verma")
-    assert not RetiredPortfolioName.objects.filter(name="asha-verma").exists()
+    assert client.get("/p/asha-verma/").status_code == 200
+
+
+def test_a_name_the_page_was_never_on_under_is_let_go(student):
+    other = UserFactory()
+    turn_on(other, name="asha-verma", is_public=False)
+    turn_on(other, name="ravi", is_public=False)
+    assert turn_on(student, name="asha-verma").name == "asha-verma"
+
+
+def test_a_deleted_accounts_names_stay_out_of_reach(student):
+    other = UserFactory()
+    turn_on(other, name="asha-verma")
+    turn_on(other, name="ravi")
+    other.delete()
+    assert set(PortfolioName.objects.filter(portfolio=None).values_list("name", flat=True)) == {
+        "asha-verma",
+        "ravi",
+    }
+    for name in ["asha-verma", "ravi"]:
+        with pytest.raises(NameTaken):
+            turn_on(student, name=name)
+
+
+def test_a_page_may_have_been_on_under_a_handful_of_names(client, student, done):
+    for n in range(MAX_SHOWN_NAMES):
+        turn_on(student, name=f"asha-{n}")
+    client.force_login(student)
+    response = client.post(SETTINGS, form_data(name="asha-new"))
+    assert response.status_code == 400
+    assert f"on under {MAX_SHOWN_NAMES} addresses" in field_block(response.text, "name")
+    assert "asha-0" in response.text
+    assert Portfolio.objects.get(student=student).name == f"asha-{MAX_SHOWN_NAMES - 1}"
+    # One of them again is fine.
+    assert client.post(SETTINGS, form_data(name="asha-0")).status_code == 302
 
 
 def test_two_students_claiming_one_name_at_once_get_a_message_not_an_error(student):
@@ -239,7 +277,9 @@ def test_two_students_claiming_one_name_at_once_get_a_message_not_an_error(stude
     assert (portfolio.name, portfolio.is_public) == ("asha", False)
     saved = Portfolio.objects.get(student=student)
     assert (saved.name, saved.is_public) == ("asha", False)
-    assert not RetiredPortfolioName.objects.filter(name="asha").exists()
+    assert list(PortfolioName.objects.filter(portfolio=saved).values_list("name", flat=True)) == [
+        "asha"
+    ]
 
 
 def test_turning_the_page_on_needs_a_name(client, student, done):
@@ -369,13 +409,33 @@ def not_found_body(client, path="/p/no-such-student/"):
     return without_csrf_token(body.replace(b"/p/no-such-student/", path.encode()))
 
 
-def test_turning_the_page_off_hides_it_at_once(client, student, done):
+def turn_off(student, done):
+    turn_on(student, done["project"], is_public=False)
+
+
+def take_down(student, done):
+    Portfolio.objects.get(student=student).take_down()
+
+
+def deactivate(student, done):
+    student.is_active = False
+    student.save()
+
+
+def rename(student, done):
+    turn_on(student, done["project"], name="asha-2027")
+
+
+@pytest.mark.parametrize("hide", [turn_off, take_down, deactivate, rename])
+def test_a_hidden_page_is_gone_at_once_and_looks_like_an_unknown_name(client, student, done, hide):
     turn_on(student, done["project"])
     assert client.get("/p/asha-verma/").status_code == 200
-    turn_on(student, done["project"], is_public=False)
+    hide(student, done)
     response = client.get("/p/asha-verma/")
     assert response.status_code == 404
     assert without_csrf_token(response.content) == not_found_body(client, "/p/asha-verma/")
+    # Not even a proxy may keep the 404, or the page would stay hidden once back on.
+    assert "no-store" in response["Cache-Control"]
 
 
 def test_a_renamed_page_answers_only_at_its_new_address(client, student, done):
@@ -392,9 +452,10 @@ def test_a_page_taken_down_by_staff_is_gone_and_stays_off(client, student, done)
     client.force_login(student)
     settings_page = client.get(SETTINGS).text
     assert "took your page down" in settings_page and "Fake certificate reported." in settings_page
-    client.post(SETTINGS, form_data(name="asha-verma"))
+    client.post(SETTINGS, form_data(name="asha-verma", headline="Still me"))
     assert client.get("/p/asha-verma/").status_code == 404
-    assert Portfolio.objects.get(student=student).is_public is False
+    portfolio = Portfolio.objects.get(student=student)
+    assert (portfolio.headline, portfolio.is_public) == ("Still me", True)
 
 
 def test_the_page_of_an_inactive_account_is_gone(client, student, done):
@@ -494,4 +555,15 @@ def test_only_staff_take_a_page_down(client, student, done, staff_user):
     assert portfolio.taken_down_at and portfolio.is_public  # the student's choice is kept
 
     assert takedown(client, student, "restore").status_code == 302
+    assert client.get("/p/asha-verma/").status_code == 200
+
+
+def test_staff_who_may_only_view_pages_cannot_take_one_down(client, student, done):
+    turn_on(student, done["project"])
+    viewer = UserFactory(is_staff=True)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_portfolio"))
+    client.force_login(viewer)
+    assert client.get(reverse("admin:roadmap_portfolio_changelist")).status_code == 200
+    takedown(client, student, "take_down")
+    assert Portfolio.objects.get(student=student).taken_down_at is None
     assert client.get("/p/asha-verma/").status_code == 200

@@ -262,3 +262,20 @@ def test_verifications_made_before_they_were_recorded_get_an_address(
         "Dr. Meera Rao",
         "CSE 2027 — ML club",
     )
+
+
+def test_the_address_goes_with_the_item_from_the_page(
+    client, student, mentor, cohort, evidence, project, roadmap
+):
+    """Set back to in progress, or its roadmap unpublished, the item leaves the page and
+    its verification address with it."""
+    verification = verify(mentor, evidence, cohort)
+    show(student, project)
+    progress_set(student=student, item=project, status="in_progress")
+    assert client.get(address_of(verification)).status_code == 404
+    progress_set(student=student, item=project, status="done")
+    assert client.get(address_of(verification)).status_code == 200
+    roadmap.published = False
+    roadmap.save()
+    assert client.get(address_of(verification)).status_code == 404
+    assert client.get(address_of(verification) + "qr.svg").status_code == 404

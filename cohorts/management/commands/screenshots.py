@@ -42,6 +42,7 @@ class Command(BaseCommand):
         if server.error:
             raise CommandError(f"Could not start the server: {server.error}")
         base = f"http://localhost:{server.port}"
+        settings.WAYPOINT_BASE_URL = base  # QR codes and shared links point here
         out = Path(out)
         out.mkdir(parents=True, exist_ok=True)
         try:

@@ -175,6 +175,11 @@ class Portfolio(models.Model):
         ]
 
     @property
+    def student_name(self) -> str:
+        """How the page names its student: their name, never their email."""
+        return self.student.name or "A Waypoint student"
+
+    @property
     def is_taken_down(self) -> bool:
         return self.taken_down_at is not None
 
@@ -185,14 +190,25 @@ class Portfolio(models.Model):
         self.save(update_fields=["taken_down_at", "takedown_reason", "updated_at"])
 
 
-class RetiredPortfolioName(models.Model):
-    """A name a portfolio used before it was renamed. Its old address answers 404 at
-    once; the name stays its student's, so nobody else can take it over and be found
-    by the links and QR codes already handed out."""
+# How many addresses a page may have shown the world: each stays its student's, so a
+# handful is enough for a change of mind without letting anyone hoard names.
+MAX_SHOWN_NAMES = 5
+
+
+class PortfolioName(models.Model):
+    """Every address name a portfolio holds or held: its current one, and the earlier
+    ones its page was on under (``was_public``). Unique, so a name can be claimed only
+    once and only by inserting it here: an earlier address answers 404, but the links
+    and QR codes already handed out can never lead to someone else, not even after the
+    account is deleted (the name stays, with no portfolio). A name the page was never
+    on under is let go when the student moves on from it."""
 
     name = models.CharField(max_length=NAME_MAX_LENGTH, unique=True)
-    portfolio = models.ForeignKey(Portfolio, on_delete=models.CASCADE, related_name="retired_names")
-    retired_at = models.DateTimeField(default=timezone.now)
+    portfolio = models.ForeignKey(
+        Portfolio, null=True, blank=True, on_delete=models.SET_NULL, related_name="names"
+    )
+    was_public = models.BooleanField(default=False)
+    claimed_at = models.DateTimeField(default=timezone.now)
 
     def __str__(self):
         return self.name
