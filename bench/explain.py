@@ -88,7 +88,7 @@ def report(url, args, *, seeded):
         call_command("load_guide", stdout=sys.stderr)
         seed(args.students, args.cohort_size)
         print(f"Seeded in {time.perf_counter() - started:.0f} s.\n", file=sys.stderr)
-    print(f"Load average before: {' '.join(load_before)}\n")
+    print(f"Load average before: {load_before}\n")
     sizes = table_sizes()
     print(sizes_markdown(sizes))
     from django.test.utils import override_settings
@@ -105,7 +105,7 @@ def report(url, args, *, seeded):
             if plan is None:
                 continue
             print(statement_markdown(sql, plan))
-    print(f"\nLoad average after: {' '.join(load_average())}")
+    print(f"\nLoad average after: {load_average()}")
 
 
 # --- Seeding -----------------------------------------------------------------------
@@ -179,6 +179,15 @@ def seed(students: int, cohort_size: int) -> None:
             SELECT now() - interval '300 days', r.id, u.id
             FROM accounts_user u, (SELECT id FROM roadmap_roadmap ORDER BY id LIMIT 1) r
             WHERE NOT u.is_mentor
+            """,
+        ),
+        # A signed-in session per student: the session table is read on every request.
+        (
+            "sessions",
+            """
+            INSERT INTO django_session (session_key, session_data, expire_date)
+            SELECT md5('session' || n), 'e30:seeded', now() + interval '14 days'
+            FROM generate_series(1, %(students)s) AS n
             """,
         ),
         # Every student on every active item, in random order: a live table holds each
@@ -291,15 +300,19 @@ def capture_requests():
     student_client.force_login(student)
     mentor_client.force_login(mentor)
 
+    # Read once, outside the capture: each change flips the status and bumps the version.
+    progress = Progress.objects.get(student=student, item=item)
+    state = {"status": progress.status, "version": progress.version}
+
     def status_change():
-        progress = Progress.objects.get(student=student, item=item)
-        status = "in_progress" if progress.status == "done" else "done"
-        version = progress.version
-        return student_client.post(
+        state["status"] = "in_progress" if state["status"] == "done" else "done"
+        answer = student_client.post(
             reverse("roadmap:item_progress", args=[item.pk]),
-            {"status": status, "version": version},
+            {"status": state["status"], "version": state["version"]},
             headers={"HX-Request": "true"},
         )
+        state["version"] += 1
+        return answer
 
     def digest_batch():
         now = timezone.now()
