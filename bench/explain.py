@@ -1,6 +1,6 @@
 """Query plans at scale: EXPLAIN ANALYZE of every hot query on a large PostgreSQL database.
 
-    .venv/bin/python -m bench.explain                      # 23,000 students, about 10 minutes
+    .venv/bin/python -m bench.explain                      # 23,000 students, about 4 minutes
     .venv/bin/python -m bench.explain --students 2000      # a quick look
     .venv/bin/python -m bench.explain --keep --db-name waypoint_explain_big
 
@@ -38,7 +38,7 @@ LARGE_TABLES = (
     "roadmap_enrollment",
     "cohorts_membership",
     "django_session",
-    "tasks_delivery",
+    "accounts_delivery",
 )
 FULL_SCALE_STUDENTS = 100_000
 FULL_SCALE_ITEMS = 150
