@@ -17,6 +17,12 @@ COUNT_MAX = 100_000
 # Kinds whose evidence mentors review: the things an employer would ask to see.
 REVIEWED_KINDS = (Kind.PROJECT, Kind.CERTIFICATION)
 
+# Evidence no mentor has looked at yet (``ProgressQuerySet.awaiting_review``). A few
+# rows in a hundred match; the partial index on it (``roadmap_progress_waiting_idx``)
+# lets a cohort's review queue and pending counts read those alone, not all of its
+# students' progress. The index serves only queries written with this very condition.
+WAITING_FOR_REVIEW = Q(verified_at__isnull=True, review_comment="") & ~Q(evidence_url="")
+
 
 class Status(models.TextChoices):
     NOT_STARTED = "not_started", "Not started"
@@ -81,11 +87,7 @@ class ProgressQuerySet(models.QuerySet):
     def awaiting_review(self):
         """Evidence on active projects and certifications that no mentor has looked at yet:
         what the review queue shows and the only thing a review may change."""
-        return (
-            self.reviewable()
-            .filter(verified_at__isnull=True, review_comment="")
-            .exclude(evidence_url="")
-        )
+        return self.reviewable().filter(WAITING_FOR_REVIEW)
 
     def sent_back(self):
         """Evidence a mentor sent back with a comment and the student has not replaced yet
@@ -136,6 +138,13 @@ class Progress(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(count__lte=COUNT_MAX), name="roadmap_progress_count_max"
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["student"],
+                condition=WAITING_FOR_REVIEW,
+                name="roadmap_progress_waiting_idx",
             ),
         ]
 
