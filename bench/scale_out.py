@@ -521,6 +521,11 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--smoke", action="store_true", help="fewer requests, for CI")
     parser.add_argument("--requests", type=int, help="progress changes in d (200; smoke 80)")
+    parser.add_argument(
+        "--db-name",
+        default=f"waypoint_scale_{os.getpid()}",
+        help="the throwaway PostgreSQL database, made and dropped",
+    )
     parser.add_argument("--logs", type=Path, help="copy the servers' and haproxy's logs here")
     args = parser.parse_args()
     requests = args.requests or (80 if args.smoke else 200)
@@ -538,9 +543,7 @@ def main():
     )
     with contextlib.ExitStack() as stack:
         logs = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="waypoint-scale-")))
-        database_url = stack.enter_context(
-            throwaway_database("postgres", f"waypoint_scale_{os.getpid()}")
-        )
+        database_url = stack.enter_context(throwaway_database("postgres", args.db_name))
         stack.callback(flush_redis)
         processes = Processes(logs)
         stack.callback(processes.stop_all)
