@@ -56,9 +56,11 @@ ROADMAP = "machine-learning-engineer"
 SERVERS = ("app1", "app2")
 SERVED_BY = "X-Served-By"
 
-# What haproxy writes per request: method, path, status, the server that answered, and
-# the retries ("+N" when redispatched to another server), e.g. "POST /x/ 200 app1 +1".
-LOG_FORMAT = "%HM %HP %ST %s %rc"
+# What haproxy writes per request: method, path, status, the server that answered, the
+# retries ("+N" when redispatched to another server) and how the session ended ("----"
+# when all went well, "SH--" when the server hung up before answering), e.g.
+# "POST /x/ 200 app1 +1 ----".
+LOG_FORMAT = "%HM %HP %ST %s %rc %tsc"
 
 
 def haproxy_config(port: int, servers: dict[str, int], host: str = "127.0.0.1") -> str:
@@ -84,6 +86,9 @@ defaults
     timeout connect 2s
     timeout client 30s
     timeout server 10s
+    # A request reaches a server only once its body is here: it can then be sent again
+    # whole (retry-on below needs that), and a slow phone does not hold a sync worker.
+    option http-buffer-request
     # Up to 3 more tries, each on another server than the last.
     retries 3
     option redispatch 1
@@ -114,7 +119,7 @@ def haproxy_retries(log_lines) -> dict:
     requests = retried = redispatched = 0
     for line in log_lines:
         fields = line.split()
-        if len(fields) != 5 or not fields[2].isdigit():
+        if len(fields) != 6 or not fields[2].isdigit():
             continue
         requests += 1
         retries = fields[4]
@@ -442,6 +447,7 @@ def check_failover(base, email, password, database_url, requests, clients, proce
     )
     plans = progress_plan(items[: 2 * clients], requests, clients)
     answers = []  # (item, status, http status, server)
+    spans = []  # (sent, answered) in time.monotonic() seconds
     lock = threading.Lock()
     halfway = threading.Event()
     haproxy_log = logs / "haproxy.log"
@@ -449,6 +455,7 @@ def check_failover(base, email, password, database_url, requests, clients, proce
 
     def work(plan):
         for item, status in plan:
+            sent = time.monotonic()
             answer = client.request(
                 f"/items/{item}/progress/",
                 {"status": status},
@@ -456,6 +463,7 @@ def check_failover(base, email, password, database_url, requests, clients, proce
             )
             with lock:
                 answers.append((item, status, answer[0], answer[1].get(SERVED_BY)))
+                spans.append((sent, time.monotonic()))
                 if len(answers) >= requests // 2:
                     halfway.set()
 
@@ -466,6 +474,7 @@ def check_failover(base, email, password, database_url, requests, clients, proce
     halfway.wait(timeout=120)
     with lock:
         before_kill = len(answers)
+    killed_at = time.monotonic()
     processes.kill("app2")
     for thread in threads:
         thread.join()
@@ -497,6 +506,7 @@ def check_failover(base, email, password, database_url, requests, clients, proce
         log.seek(log_offset)
         retries = haproxy_retries(log)
     codes = Counter(code for _, _, code, _ in answers)
+    in_flight = sum(sent < killed_at < answered for sent, answered in spans)
     after = Counter(server for _, _, _, server in answers[before_kill:])
     ok = (
         len(answers) == requests
@@ -508,7 +518,8 @@ def check_failover(base, email, password, database_url, requests, clients, proce
         "d. a server killed mid-run loses nothing",
         ok,
         f"{requests} progress changes on {len(told)} items from {clients} clients in "
-        f"{seconds:.1f} s; app2 SIGKILLed after {before_kill}; answers {dict(codes)}; "
+        f"{seconds:.1f} s; app2 SIGKILLed after {before_kill} answers, with {in_flight} "
+        f"requests in flight; answers {dict(codes)}; "
         f"served after the kill by {tally(after)}; haproxy retried "
         f"{retries['retried']} ({retries['redispatched']} on the other server); "
         f"progress rows matching the last answer: "

@@ -34,6 +34,8 @@ def test_haproxy_balances_over_every_server_with_health_checks():
 
 def test_haproxy_retries_a_failed_request_on_another_server():
     lines = config_lines()
+    # Only a request haproxy holds whole can be sent again.
+    assert "option http-buffer-request" in lines
     assert "retries 3" in lines
     assert "option redispatch 1" in lines
     assert "retry-on conn-failure empty-response response-timeout" in lines
@@ -58,9 +60,9 @@ def test_haproxy_accepts_the_config(tmp_path):
 
 def test_retries_are_counted_from_the_log():
     log = [
-        "GET /health/ 200 app1 0",
-        "POST /items/5/progress/ 200 app1 +1",
-        "POST /items/6/progress/ 200 app2 2",
+        "GET /health/ 200 app1 0 ----",
+        "POST /items/5/progress/ 200 app1 +1 ----",
+        "POST /items/6/progress/ 200 app2 2 ----",
         "[WARNING]  (123) : Server app/app2 is DOWN, reason: Layer4 connection problem",
         "Server app/app2 is DOWN, 1 active and 0 backup servers left.",
     ]
