@@ -507,10 +507,13 @@ def check_failover(base, email, password, database_url, requests, clients, proce
         retries = haproxy_retries(log)
     codes = Counter(code for _, _, code, _ in answers)
     in_flight = sum(sent < killed_at < answered for sent, answered in spans)
-    after = Counter(server for _, _, _, server in answers[before_kill:])
+    after = Counter(
+        answer[3] for answer, (sent, _) in zip(answers, spans, strict=True) if sent > killed_at
+    )
     ok = (
         len(answers) == requests
         and len(answered) == requests
+        and set(after) == {"app1"}
         and rows == {item: changes[-1] for item, changes in told.items()}
         and logged == told
     )
@@ -520,7 +523,7 @@ def check_failover(base, email, password, database_url, requests, clients, proce
         f"{requests} progress changes on {len(told)} items from {clients} clients in "
         f"{seconds:.1f} s; app2 SIGKILLed after {before_kill} answers, with {in_flight} "
         f"requests in flight; answers {dict(codes)}; "
-        f"served after the kill by {tally(after)}; haproxy retried "
+        f"sent after the kill: {sum(after.values())}, answered by {tally(after)}; haproxy retried "
         f"{retries['retried']} ({retries['redispatched']} on the other server); "
         f"progress rows matching the last answer: "
         f"{sum(rows.get(i) == c[-1] for i, c in told.items())}/{len(told)}; status events "
