@@ -608,7 +608,17 @@ def run(args, database_url, processes, logs, requests, rounds, tasks, clients, s
             "WAYPOINT_ACCESS_LOG": str(logs / f"{name}-access.log"),
         }
         process = processes.start(
-            name, [GUNICORN, "--config", "config/gunicorn.conf.py", "bench.wsgi"], server_env_
+            name,
+            # Each its own control socket: by default both would take the same one.
+            [
+                GUNICORN,
+                "--config",
+                "config/gunicorn.conf.py",
+                "--control-socket",
+                str(logs / f"{name}.ctl"),
+                "bench.wsgi",
+            ],
+            server_env_,
         )
         processes.start(
             f"worker-{name}",
