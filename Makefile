@@ -68,10 +68,11 @@ lint: install ## Lint, format check and migration check, as CI runs them
 screenshots: setup ## Save screenshots of the main pages to docs/screenshots/
 	WAYPOINT_CHROMIUM=$(CHROMIUM) $(BIN)/python manage.py screenshots
 
-bench: install ## Load benchmark, then the weekly digest for 10,000 students, on SQLite and PostgreSQL (about 30 minutes; needs wrk)
+bench: install ## Load benchmark, the weekly digest for 10,000 students, on SQLite and PostgreSQL; two app servers behind haproxy (about 30 minutes; needs wrk, haproxy)
 	@command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
 	$(BIN)/python bench/load.py
 	$(BIN)/python -m bench.weekly_digest
+	$(BIN)/python -m bench.scale_out
 
 LIGHTHOUSE := bench/lighthouse/node_modules/.bin/lighthouse
 
