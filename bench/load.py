@@ -619,6 +619,17 @@ def floor_share(row, rows):
     return row["rps"] / floor_row["rps"]
 
 
+def floor_cpu_share(row, rows):
+    """The floor's server CPU per request over the row's (0.25: the page costs four floors):
+    the same share as ``floor_share`` by the figure that other programs' load moves least.
+    None without a floor or CPU figures."""
+    floor = floor_of(row["name"], row["connections"])
+    floor_row = next((other for other in rows if other["name"] == floor), None)
+    if floor_row is None or not floor_row.get("server_cpu_ms") or not row.get("server_cpu_ms"):
+        return None
+    return floor_row["server_cpu_ms"] / row["server_cpu_ms"]
+
+
 def goal_results(rows):
     """Each of GOALS against the run's rows: dicts with goal, figure, value (a share or ms,
     None when its row did not run), verdict ("PASS", "MISS" or "not run") and margin (how far
@@ -668,17 +679,20 @@ def markdown(results, args):
             )
         )
         out.append(
-            "| request | clients | req/s | of ceiling | of its floor | p50 ms | p95 ms "
+            "| request | clients | req/s | of ceiling | of its floor | of its floor by CPU "
+            "| p50 ms | p95 ms "
             "| server p50 ms | server p95 ms | server CPU ms/req | errors |"
         )
-        out.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+        out.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
         for row in [*result["rows"], *([result["soak"]] if result["soak"] else [])]:
             errors = row["errors"] + row["bad_status"] + row["server_errors"]
             share = floor_share(row, result["rows"])
+            cpu_share = floor_cpu_share(row, result["rows"])
             of_floor = "–" if share is None else f"{share:.1%}"
+            of_floor_cpu = "–" if cpu_share is None else f"{cpu_share:.1%}"
             out.append(
                 f"| {row['name']} | {row['connections']} | {row['rps']:.0f} "
-                f"| {row['rps'] / ceiling:.1%} | {of_floor} | {row['p50_ms']:.1f} "
+                f"| {row['rps'] / ceiling:.1%} | {of_floor} | {of_floor_cpu} | {row['p50_ms']:.1f} "
                 f"| {row['p95_ms']:.1f} | {row['server_p50_ms']:.1f} "
                 f"| {row['server_p95_ms']:.1f} | {cpu_ms(row)} | {errors} |"
             )

@@ -8,7 +8,7 @@ import urllib.request
 
 import pytest
 
-from bench import lighthouse, load
+from bench import lighthouse, load, profile
 
 
 def test_only_selects_each_named_request_type():
@@ -262,9 +262,9 @@ def test_a_goal_whose_page_or_floor_did_not_run_is_said_so():
 
 def test_the_markdown_gives_each_page_its_share_of_its_floor_and_the_goals():
     rows = [
-        row(load.CEILING, 2000),
-        row(load.READ_FLOOR, 400),
-        row(load.CHECKLIST, 50),
+        row(load.CEILING, 2000, server_cpu_ms=0.5),
+        row(load.READ_FLOOR, 400, server_cpu_ms=3.0),
+        row(load.CHECKLIST, 50, server_cpu_ms=30.0),
     ]
     for each in rows:
         each.update(
@@ -283,8 +283,8 @@ def test_the_markdown_gives_each_page_its_share_of_its_floor_and_the_goals():
 
     text = load.markdown({"sqlite": result}, argparse.Namespace(workers=2, soak=0))
 
-    assert "| checklist page | 16 | 50 | 2.5% | 12.5% |" in text
-    assert "| read floor: signed-in tiny page | 16 | 400 | 20.0% | – |" in text
+    assert "| checklist page | 16 | 50 | 2.5% | 12.5% | 10.0% |" in text
+    assert "| read floor: signed-in tiny page | 16 | 400 | 20.0% | – | – |" in text
     assert "| checklist ≥ 15 % of the read floor | MISS: 12.5%, 2.5 points short |" in text
 
 
@@ -324,3 +324,63 @@ def test_the_write_floor_updates_one_row_of_the_students_own(client, user):
     other.refresh_from_db()
     assert own.updated_at > past
     assert other.updated_at == past
+
+
+def frame(function, path, line=1):
+    return f"{function}\x00{path}\x00{line}"
+
+
+APP = "/srv/waypoint"
+SITE = "/srv/waypoint/.venv/lib/python3.13/site-packages"
+
+
+def test_a_sample_goes_to_the_bucket_of_its_innermost_known_frame():
+    view = frame("checklist", f"{APP}/roadmap/views.py")
+    render = frame("render", f"{SITE}/django/template/base.py")
+    queryset = frame("__iter__", f"{SITE}/django/db/models/query.py")
+    execute = frame("execute", f"{SITE}/django/db/backends/sqlite3/base.py")
+    builtin = frame("execute", "<built-in>", 0)
+    maths = frame("pace_of", f"{APP}/roadmap/figures.py")
+
+    # A query a template ran is a query; the C driver's own frame counts with its caller.
+    assert profile.bucket_of([view, render, queryset, execute, builtin]) == "queries"
+    assert profile.bucket_of([view, render, queryset]) == "ORM"
+    assert profile.bucket_of([view, render, maths, frame("get", "<built-in>", 0)]) == "maths"
+    assert profile.bucket_of([view, maths, render]) == "templates"
+    assert profile.bucket_of([view, frame("compress", "/usr/lib/python3.13/gzip.py")]) == (
+        "middleware/other"
+    )
+    assert profile.bucket_of([frame("overview", f"{APP}/cohorts/overview.py")]) == "maths"
+    assert profile.bucket_of([frame("execute", f"{SITE}/psycopg/cursor.py")]) == "queries"
+
+
+def test_the_breakdown_adds_each_samples_time_to_its_bucket():
+    view = frame("dashboard", f"{APP}/roadmap/views.py")
+    records = [
+        ([view, frame("execute", f"{SITE}/django/db/backends/utils.py")], 0.003),
+        ([view, frame("execute", f"{SITE}/django/db/backends/utils.py")], 0.002),
+        ([view, frame("render", f"{SITE}/django/template/base.py")], 0.004),
+        ([view], 0.001),
+    ]
+
+    seconds = profile.breakdown(records)
+
+    assert list(seconds) == profile.BUCKETS
+    assert seconds == pytest.approx(
+        {"queries": 0.005, "ORM": 0, "templates": 0.004, "maths": 0, "middleware/other": 0.001}
+    )
+
+
+def test_the_breakdown_table_gives_each_buckets_share_and_ms_per_request():
+    seconds = {"queries": 0.2, "ORM": 0.1, "templates": 0.5, "maths": 0.0, "middleware/other": 0.2}
+    rows = [{"path": "checklist page", "requests": 40, "seconds": seconds, "total_seconds": 1.0}]
+
+    text = profile.breakdown_markdown(rows)
+
+    assert text.splitlines()[0] == (
+        "| hot path | ms per request (profiled) | queries | ORM | templates | maths "
+        "| middleware/other |"
+    )
+    assert text.splitlines()[2] == (
+        "| checklist page | 25.0 | 20% (5.0) | 10% (2.5) | 50% (12.5) | 0% (0.0) | 20% (5.0) |"
+    )
