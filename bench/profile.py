@@ -14,7 +14,12 @@ pyinstrument:
 
 - the checklist page and the student dashboard (GET);
 - the status change: the checklist's htmx POST, ``done`` then back to ``in_progress``;
-- the cohort dashboard of --students students (GET; a tenth of --repeat).
+- the cohort dashboard of --students students (GET; a tenth of --repeat);
+- the two floors of bench/load.py, for comparison: the read floor (GET) and the write
+  floor (the same POSTs as the status change).
+
+Each is first timed unprofiled (``--repeat`` requests), as the profiler's hooks slow down
+code that makes many small calls (templates, the ORM) more than code that does not.
 
 Each sample's stack is put in one bucket (``bucket_of``): database queries (the driver
 and Django's backend around it), the ORM (querysets, SQL compiling, model instances),
@@ -54,7 +59,14 @@ FILE_BUCKETS = [
     ("maths", "/cohorts/overview.py"),
 ]
 
-PATHS = ["checklist page", "student dashboard", "status change (htmx POST)", "cohort dashboard"]
+PATHS = [
+    "read floor",
+    "write floor",
+    "checklist page",
+    "student dashboard",
+    "status change (htmx POST)",
+    "cohort dashboard",
+]
 
 
 def frame_file(identifier):
@@ -85,12 +97,13 @@ def breakdown(frame_records):
 
 
 def breakdown_markdown(rows):
-    """A Markdown table of rows (dicts: path, requests, seconds (by bucket, a dict), and
-    total_seconds): ms per request, then each bucket's share and ms per request."""
+    """A Markdown table of rows (dicts: path, requests, unprofiled_seconds, seconds (by
+    bucket, a dict) and total_seconds, profiled): ms per request unprofiled and profiled,
+    then each bucket's share of the profiled time and its ms per request in it."""
     out = [
-        "| hot path | ms per request (profiled) | "
+        "| hot path | ms per request | profiled | "
         + " | ".join(BUCKETS)
-        + " |\n|---|---:|"
+        + " |\n|---|---:|---:|"
         + "---:|" * len(BUCKETS)
     ]
     for row in rows:
@@ -101,9 +114,8 @@ def breakdown_markdown(rows):
             for bucket in BUCKETS
         ]
         out.append(
-            f"| {row['path']} | {row['total_seconds'] * per_request:.1f} | "
-            + " | ".join(cells)
-            + " |"
+            f"| {row['path']} | {row['unprofiled_seconds'] * per_request:.1f} "
+            f"| {row['total_seconds'] * per_request:.1f} | " + " | ".join(cells) + " |"
         )
     return "\n".join(out)
 
@@ -171,22 +183,30 @@ def measure(plan_path, repeat, html_dir):
 
         return get
 
-    def status_change(n):
-        # Each item set done, then back: every request changes a row, as the soak's do.
-        url = toggles[(n // 2) % len(toggles)]
-        status = "in_progress" if n % 2 else "done"
-        return toggle_client.post(
-            url,
-            f"status={status}",
-            content_type="application/x-www-form-urlencoded",
-            headers={"X-CSRFToken": load.CSRF, "HX-Request": "true"},
-        )
+    def posts(urls):
+        browser = client(student)
 
-    toggle_client = client(student)
+        def post(n):
+            # Each item set done, then back: every request changes a row, as the soak's do.
+            status = "in_progress" if n % 2 else "done"
+            return browser.post(
+                urls[(n // 2) % len(urls)],
+                f"status={status}",
+                content_type="application/x-www-form-urlencoded",
+                headers={"X-CSRFToken": load.CSRF, "HX-Request": "true"},
+            )
+
+        return post
+
+    floor_urls = [
+        line[1] for line in load.write_floor_lines([("POST", u, "", "") for u in toggles])
+    ]
     requests = {
+        "read floor": (page(student, "/bench/floor/read/"), repeat),
+        "write floor": (posts(floor_urls), repeat),
+        "status change (htmx POST)": (posts(toggles), repeat),
         "checklist page": (page(student, plan["checklist"]), repeat),
         "student dashboard": (page(student, plan["dashboard"]), repeat),
-        "status change (htmx POST)": (status_change, repeat),
         "cohort dashboard": (page(mentor, plan["cohort_dashboard"]), max(4, repeat // 10)),
     }
     rows = []
@@ -194,10 +214,15 @@ def measure(plan_path, repeat, html_dir):
         send, count = requests[name]
         for n in range(3):  # templates compiled, caches filled, connection open
             check(name, send(n))
-        profiler = Profiler(interval=0.0005)
+        started = time.perf_counter()
+        for n in range(3, 3 + count):
+            check(name, send(n))
+        unprofiled = time.perf_counter() - started
+        # A timing thread instead of a clock read at every call: less of the hooks' cost.
+        profiler = Profiler(interval=0.0005, use_timing_thread=True)
         started = time.perf_counter()
         profiler.start()
-        for n in range(3, 3 + count):
+        for n in range(3 + count, 3 + 2 * count):
             check(name, send(n))
         session = profiler.stop()
         wall = time.perf_counter() - started
@@ -209,9 +234,14 @@ def measure(plan_path, repeat, html_dir):
                 "seconds": seconds,
                 "total_seconds": sum(seconds.values()),
                 "wall_seconds": wall,
+                "unprofiled_seconds": unprofiled,
             }
         )
-        print(f"{name}: {count} requests, {wall * 1000 / count:.1f} ms each (profiled)", flush=True)
+        print(
+            f"{name}: {count} requests, {unprofiled * 1000 / count:.1f} ms each, "
+            f"{wall * 1000 / count:.1f} ms profiled",
+            flush=True,
+        )
         if html_dir:
             os.makedirs(html_dir, exist_ok=True)
             slug = name.split(" (")[0].replace(" ", "-")

@@ -373,14 +373,23 @@ def test_the_breakdown_adds_each_samples_time_to_its_bucket():
 
 def test_the_breakdown_table_gives_each_buckets_share_and_ms_per_request():
     seconds = {"queries": 0.2, "ORM": 0.1, "templates": 0.5, "maths": 0.0, "middleware/other": 0.2}
-    rows = [{"path": "checklist page", "requests": 40, "seconds": seconds, "total_seconds": 1.0}]
+    rows = [
+        {
+            "path": "checklist page",
+            "requests": 40,
+            "unprofiled_seconds": 0.6,
+            "seconds": seconds,
+            "total_seconds": 1.0,
+        }
+    ]
 
     text = profile.breakdown_markdown(rows)
 
     assert text.splitlines()[0] == (
-        "| hot path | ms per request (profiled) | queries | ORM | templates | maths "
+        "| hot path | ms per request | profiled | queries | ORM | templates | maths "
         "| middleware/other |"
     )
     assert text.splitlines()[2] == (
-        "| checklist page | 25.0 | 20% (5.0) | 10% (2.5) | 50% (12.5) | 0% (0.0) | 20% (5.0) |"
+        "| checklist page | 15.0 | 25.0 | 20% (5.0) | 10% (2.5) | 50% (12.5) | 0% (0.0) "
+        "| 20% (5.0) |"
     )
