@@ -599,10 +599,12 @@ GOALS = [
     ("student dashboard ≥ 25 % of the read floor", DASHBOARD, "floor_share", "at least", 0.25),
     ("checklist ≥ 15 % of the read floor", CHECKLIST, "floor_share", "at least", 0.15),
     ("status change server p95 < 25 ms at 16 clients", TOGGLE, "server_p95_ms", "under", 25),
+    # The server's time: with one client on loopback it is what the mentor waits for, and
+    # it is there even when no answer came back within wrk's run (wrk's own p50 is 0 then).
     (
         "500-student cohort dashboard < 120 ms median, one client",
         COHORT_ONE_CLIENT,
-        "p50_ms",
+        "server_p50_ms",
         "under",
         120,
     ),
@@ -640,7 +642,8 @@ def goal_results(rows):
         value = None
         if row is not None:
             value = floor_share(row, rows) if figure == "floor_share" else row[figure]
-        if value is None:
+        if not value:  # no row, no floor, or no request timed: nothing to judge
+            value = None
             verdict, margin = "not run", None
         else:
             margin = value - target if sense == "at least" else target - value

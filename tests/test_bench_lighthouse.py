@@ -228,7 +228,7 @@ def test_share_of_floor_and_goals_say_pass_or_miss_by_how_much():
         row(load.TOGGLE, 90, server_p95_ms=27.5),
         row(load.DASHBOARD, 120),
         row(load.CHECKLIST, 50),
-        row(load.COHORT_ONE_CLIENT, 9, connections=1, p50_ms=110.0),
+        row(load.COHORT_ONE_CLIENT, 9, connections=1, server_p50_ms=110.0),
     ]
 
     assert load.floor_share(rows[3], rows) == pytest.approx(0.45)
@@ -258,6 +258,9 @@ def test_a_goal_whose_page_or_floor_did_not_run_is_said_so():
         "not run",
     ]
     assert load.goal_line(goals[0]) == "not run"
+    # A run in which no request was timed (0 ms) is no pass.
+    rows.append(row(load.COHORT_ONE_CLIENT, 0, connections=1, server_p50_ms=0.0))
+    assert load.goal_results(rows)[-1]["verdict"] == "not run"
 
 
 def test_the_markdown_gives_each_page_its_share_of_its_floor_and_the_goals():
