@@ -1,4 +1,5 @@
-"""The production settings, plus one bare view for the load benchmark's ceiling."""
+"""The production settings, plus the load benchmark's bare view (the ceiling) and its two
+signed-in floors (bench/urls.py)."""
 
 from config.settings import *  # noqa: F403
 
