@@ -8,7 +8,7 @@ import urllib.request
 
 import pytest
 
-from bench import lighthouse, load, profile
+from bench import hot_paths, lighthouse, load
 
 
 def test_only_selects_each_named_request_type():
@@ -346,15 +346,15 @@ def test_a_sample_goes_to_the_bucket_of_its_innermost_known_frame():
     maths = frame("pace_of", f"{APP}/roadmap/figures.py")
 
     # A query a template ran is a query; the C driver's own frame counts with its caller.
-    assert profile.bucket_of([view, render, queryset, execute, builtin]) == "queries"
-    assert profile.bucket_of([view, render, queryset]) == "ORM"
-    assert profile.bucket_of([view, render, maths, frame("get", "<built-in>", 0)]) == "maths"
-    assert profile.bucket_of([view, maths, render]) == "templates"
-    assert profile.bucket_of([view, frame("compress", "/usr/lib/python3.13/gzip.py")]) == (
+    assert hot_paths.bucket_of([view, render, queryset, execute, builtin]) == "queries"
+    assert hot_paths.bucket_of([view, render, queryset]) == "ORM"
+    assert hot_paths.bucket_of([view, render, maths, frame("get", "<built-in>", 0)]) == "maths"
+    assert hot_paths.bucket_of([view, maths, render]) == "templates"
+    assert hot_paths.bucket_of([view, frame("compress", "/usr/lib/python3.13/gzip.py")]) == (
         "middleware/other"
     )
-    assert profile.bucket_of([frame("overview", f"{APP}/cohorts/overview.py")]) == "maths"
-    assert profile.bucket_of([frame("execute", f"{SITE}/psycopg/cursor.py")]) == "queries"
+    assert hot_paths.bucket_of([frame("overview", f"{APP}/cohorts/overview.py")]) == "maths"
+    assert hot_paths.bucket_of([frame("execute", f"{SITE}/psycopg/cursor.py")]) == "queries"
 
 
 def test_the_breakdown_adds_each_samples_time_to_its_bucket():
@@ -366,9 +366,9 @@ def test_the_breakdown_adds_each_samples_time_to_its_bucket():
         ([view], 0.001),
     ]
 
-    seconds = profile.breakdown(records)
+    seconds = hot_paths.breakdown(records)
 
-    assert list(seconds) == profile.BUCKETS
+    assert list(seconds) == hot_paths.BUCKETS
     assert seconds == pytest.approx(
         {"queries": 0.005, "ORM": 0, "templates": 0.004, "maths": 0, "middleware/other": 0.001}
     )
@@ -386,7 +386,7 @@ def test_the_breakdown_table_gives_each_buckets_share_and_ms_per_request():
         }
     ]
 
-    text = profile.breakdown_markdown(rows)
+    text = hot_paths.breakdown_markdown(rows)
 
     assert text.splitlines()[0] == (
         "| hot path | ms per request | profiled | queries | ORM | templates | maths "

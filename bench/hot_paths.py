@@ -1,8 +1,8 @@
 """Where a hot path's time goes: pyinstrument over each, in-process, by kind of work.
 
-    .venv/bin/python -m bench.profile                       # SQLite, 500 students, about 3 min
-    .venv/bin/python -m bench.profile --db postgres --db-name wp_profile
-    .venv/bin/python -m bench.profile --html var/profile    # and each profile as HTML
+    .venv/bin/python -m bench.hot_paths                       # SQLite, 500 students, about 3 min
+    .venv/bin/python -m bench.hot_paths --db postgres --db-name wp_profile
+    .venv/bin/python -m bench.hot_paths --html var/profile    # and each profile as HTML
 
 It fills a throwaway database as bench/load.py does (the guide, then ``manage.py
 seed_bench`` with one cohort of --students on the full ML roadmap and a progress row for
@@ -26,8 +26,7 @@ and Django's backend around it), the ORM (querysets, SQL compiling, model instan
 templates, the progress maths (roadmap/figures.py, cohorts/overview.py) and the rest
 (middleware, views, URL routing, sessions' own Python, gzip). The innermost frame that
 belongs to a bucket decides: a query run from a template is a query, maths called from a
-template is maths. Run it with ``-m``: as a file, its name would hide the standard
-library's ``profile`` module.
+template is maths. Run it with ``-m``, as the commands above do.
 """
 
 import argparse
@@ -38,7 +37,7 @@ import sys
 import time
 
 if __name__ == "__main__" and not __package__:
-    sys.exit("Run it as a module: .venv/bin/python -m bench.profile")
+    sys.exit("Run it as a module: .venv/bin/python -m bench.hot_paths")
 
 # After the check: run as a file, bench is not importable.
 from bench import load
@@ -144,7 +143,7 @@ def main():
             *("--signed-in", "5"),
         )
         out = load.VAR / f"bench-profile-{args.db}.json"
-        command = [sys.executable, "-m", "bench.profile", "--measure", str(plan)]
+        command = [sys.executable, "-m", "bench.hot_paths", "--measure", str(plan)]
         command += ["--repeat", str(args.repeat), *(["--html", args.html] if args.html else [])]
         subprocess.run(command, cwd=load.BASE_DIR, env={**env, "PROFILE_OUT": str(out)}, check=True)
     rows = json.loads(out.read_text())
