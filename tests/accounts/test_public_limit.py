@@ -3,12 +3,9 @@ client address, and an address that keeps asking for addresses that lead nowhere
 stopped, so nobody finds a token by trying many."""
 
 import secrets
-import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from django.db import connections
 from django.http import Http404, HttpResponse, HttpResponseNotFound
 from django.test import Client
 from django.urls import reverse
@@ -16,6 +13,7 @@ from django.urls import reverse
 from accounts import outbox
 from accounts.throttle import GuessCount, count, public_page
 from roadmap.portfolio import portfolio_of, portfolio_update
+from tests.accounts.test_throttle import run_at_once
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -209,21 +207,6 @@ def test_a_miss_that_goes_over_the_limit_in_flight_is_refused(small_limits, rf):
     request = rf.get("/", REMOTE_ADDR="10.0.0.1")
     assert missing(request).status_code == 429
     assert request.refusal.kind == "public"
-
-
-def run_at_once(n, work):
-    """Run work(i) in n real threads released together; each closes its own connection."""
-    start = threading.Barrier(n)
-
-    def one(i):
-        try:
-            start.wait()
-            return work(i)
-        finally:
-            connections.close_all()
-
-    with ThreadPoolExecutor(max_workers=n) as pool:
-        return list(pool.map(one, range(n)))
 
 
 @pytest.mark.django_db(transaction=True)
