@@ -37,6 +37,8 @@ from .portfolio import (
 )
 
 NOT_FOUND = "No such page."
+# The headline and links, rendered alike; the rest of the form has markup of its own.
+TEXT_FIELDS = ("headline", "github_url", "kaggle_url", "linkedin_url", "blog_url")
 SETTINGS_FIELDS = (
     "is_public",
     "headline",
@@ -78,6 +80,7 @@ def portfolio_settings(request):
         "portfolio": portfolio,
         "form": form,
         "choices": choices,
+        "text_fields": [form[name] for name in TEXT_FIELDS],
         # Where each problem is, for the summary at the top of a long form.
         "errors": [
             ("items" if name == "items" else form[name].id_for_label, form[name].label)
