@@ -21,6 +21,7 @@ from .models import (
     Stage,
     Verification,
 )
+from .outline import content_changed
 
 
 def _with_history(items):
@@ -208,11 +209,13 @@ class ItemAdmin(admin.ModelAdmin):
     @admin.action(description="Archive selected items (keeps students' progress)")
     def archive(self, request, queryset):
         count = queryset.update(archived=True)
+        content_changed()
         self.message_user(request, f"Archived {count} item(s); their progress is kept.")
 
     @admin.action(description="Restore selected archived items")
     def restore(self, request, queryset):
         count = queryset.update(archived=False)
+        content_changed()
         self.message_user(request, f"Restored {count} item(s).")
 
     @admin.display(description="due")

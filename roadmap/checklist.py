@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from .figures import AcademicClock, ItemTable, RoadmapProgress, attach_tallies, outline_stages
 from .models import Item, Kind, Progress, Status
+from .outline import roadmap_outline
 
 # The filters, in the order the page offers them. "now": due by the student's current
 # semester and not done (overdue first, then this semester's); "attention": evidence a
@@ -116,11 +117,12 @@ class Checklist:
 
 
 def load_checklist(student, roadmap, *, readonly=False) -> Checklist:
-    """The roadmap's active items, the student's progress and every figure, in two
-    queries (items with stage and milestone, progress), three for a mentor's read-only
-    view, which shows every item's skills at once. ``readonly`` leaves the private
-    notes out: the column is not even selected."""
-    items = list(Item.objects.of_roadmap(roadmap).outline(skills=readonly))
+    """The roadmap's active items, the student's progress and every figure: one query
+    (progress) when the roadmap's outline is cached (roadmap/outline.py), else two
+    (items with stage and milestone), three for a mentor's read-only view, which shows
+    every item's skills at once. ``readonly`` leaves the private notes out: the column
+    is not even selected."""
+    items = roadmap_outline(roadmap, skills=readonly)
     progress = Progress.objects.for_student(student).of_roadmap(roadmap)
     progress_by_item = (progress.defer("note") if readonly else progress).by_item()
     clock = AcademicClock.of(student)

@@ -52,6 +52,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import UniqueConstraint
 
 from .models import Item, Milestone, Roadmap, Skill, SkillCategory, Stage
+from .outline import content_changed, one_change
 
 
 class GuideError(Exception):
@@ -222,22 +223,25 @@ def load_guide(path: Path, *, dry_run: bool = False) -> Summary:
     data = read_guide(path)
     summary = Summary()
     with transaction.atomic():
-        by_key = {}  # section name -> {key: saved row}
-        for section in SECTIONS:
-            rows = [data[section.name]] if section is ROADMAP else data[section.name]
-            existing = section.model.objects.all()
-            if section.model in (Milestone, Skill):
-                existing = existing.select_related(section.parent[0])
-            if section.model is Item:
-                existing = existing.select_related("milestone__stage").prefetch_related("skills")
-            existing = existing.in_bulk([row["key"] for row in rows], field_name="key")
-            by_key[section.name] = {}
-            for row in rows:
-                obj = _write_row(path, section, row, existing.get(row["key"]), by_key, summary)
-                by_key[section.name][row["key"]] = obj
-                if section is ROADMAP:
-                    summary.roadmap = obj
-        _archive_and_count_the_rest(summary.roadmap, data, summary)
+        with one_change():
+            by_key = {}  # section name -> {key: saved row}
+            for section in SECTIONS:
+                rows = [data[section.name]] if section is ROADMAP else data[section.name]
+                existing = section.model.objects.all()
+                if section.model in (Milestone, Skill):
+                    existing = existing.select_related(section.parent[0])
+                if section.model is Item:
+                    existing = existing.select_related("milestone__stage").prefetch_related(
+                        "skills"
+                    )
+                existing = existing.in_bulk([row["key"] for row in rows], field_name="key")
+                by_key[section.name] = {}
+                for row in rows:
+                    obj = _write_row(path, section, row, existing.get(row["key"]), by_key, summary)
+                    by_key[section.name][row["key"]] = obj
+                    if section is ROADMAP:
+                        summary.roadmap = obj
+            _archive_and_count_the_rest(summary.roadmap, data, summary)
         if dry_run:
             transaction.set_rollback(True)
     return summary
@@ -398,6 +402,7 @@ def _archive_and_count_the_rest(roadmap, data, summary):
             archived += 1
             summary.details.append(f"items '{item.key}': archived (not in the file)")
         Item.objects.filter(pk=item.pk).update(**changes)
+        content_changed()
     summary.counts["items"]["archived"] += archived
     summary.counts["items"]["left"] += items.count() - archived
     summary.active_items = Item.objects.of_roadmap(roadmap).active().count()

@@ -35,6 +35,7 @@ from .models import (
     Verification,
 )
 from .models.public_pages import MAX_SHOWN_NAMES
+from .outline import roadmap_outline
 
 # Items suggested for a new portfolio: the proof the guide says employers look for.
 SUGGESTED_KINDS = (*REVIEWED_KINDS, Kind.ACTIVITY)
@@ -125,10 +126,10 @@ class RoadmapSummary:
 def roadmap_summaries(student) -> list[RoadmapSummary]:
     """Percent done overall and by stage of each published roadmap the student follows:
     the same figures as their dashboard, without pace (which would tell their year).
-    One query for the roadmaps, two per roadmap."""
+    One query for the roadmaps, one per roadmap (two when its outline is not cached)."""
     summaries = []
     for roadmap in Roadmap.objects.published().filter(enrollments__student=student):
-        table = ItemTable(Item.objects.of_roadmap(roadmap).outline(skills=False))
+        table = ItemTable(roadmap_outline(roadmap, skills=False))
         progress = Progress.objects.for_student(student).of_roadmap(roadmap).defer("note")
         summary = table.summarize(progress.by_item(), clock=None, today=timezone.localdate())
         attach_tallies(summary, stages=table.stages)

@@ -32,6 +32,7 @@ from .figures import (
 )
 from .forms import CatchUpForm, ProgressForm
 from .models import Enrollment, Item, Kind, Progress, ProgressEvent, Roadmap, Status
+from .outline import roadmap_outline
 from .services import (
     NothingToUndo,
     ProgressRefused,
@@ -51,7 +52,7 @@ def home(request):
 def roadmap_detail(request, slug):
     roadmap = get_object_or_404(Roadmap.objects.visible_to(request.user).with_counts(), slug=slug)
     following = request.user.is_authenticated and Enrollment.objects.follows(request.user, roadmap)
-    stages = outline_stages(Item.objects.of_roadmap(roadmap).outline())
+    stages = outline_stages(roadmap_outline(roadmap))
     context = {"roadmap": roadmap, "stages": stages, "following": following}
     return render(request, "roadmap/roadmap_detail.html", context)
 
@@ -211,7 +212,7 @@ def dashboard(request, slug):
         return redirect_response
     student = request.user
     today = timezone.localdate()
-    table = ItemTable(Item.objects.of_roadmap(roadmap).outline())
+    table = ItemTable(roadmap_outline(roadmap))
     progress_by_item = Progress.objects.for_student(student).of_roadmap(roadmap).by_item()
     clock = AcademicClock.of(student)
     summary = table.summarize(progress_by_item, clock=clock, today=today)
@@ -304,7 +305,7 @@ def _render_catch_up(request, roadmap, *, error=None, ticked=(), status=200):
     """The catch-up page: the roadmap's active items due by the student's study point
     (every item when their batch is not set), grouped by stage and milestone."""
     student = request.user
-    table = ItemTable(Item.objects.of_roadmap(roadmap).outline(skills=False))
+    table = ItemTable(roadmap_outline(roadmap, skills=False))
     progress_by_item = Progress.objects.for_student(student).of_roadmap(roadmap).by_item()
     clock = AcademicClock.of(student)
     summary = table.summarize(progress_by_item, clock=clock, today=timezone.localdate())

@@ -9,6 +9,7 @@ key and a reload leaves them alone. The slug-based natural keys are for
 Django's serializers (``dumpdata``); the guide loader does not use them.
 """
 
+import uuid
 from urllib.parse import urlsplit
 
 from django.db import models
@@ -109,6 +110,12 @@ class Roadmap(GuideRow):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    content_stamp = models.UUIDField(
+        default=uuid.uuid4,
+        editable=False,
+        help_text="Renewed whenever stages, milestones, items or skills change: the key "
+        "of the roadmap's cached outline (roadmap/outline.py).",
+    )
 
     objects = RoadmapQuerySet.as_manager()
 

@@ -300,7 +300,9 @@ def test_load_guide_loads_once_and_keeps_admin_edits_after_that(db):
 
 
 def test_first_load_is_quick(db, django_assert_max_num_queries):
-    # make run and make serve load the guide on a fresh database; so do many tests.
-    with django_assert_max_num_queries(600):
+    # make run and make serve load the guide on a fresh database; so do many tests. 618:
+    # adding an item's skills reads which are there first (73 queries), as Django does
+    # when anyone listens to m2m_changed (roadmap/outline.py does).
+    with django_assert_max_num_queries(620):
         call_command("load_guide", stdout=StringIO())
     assert Item.objects.count() == 88
