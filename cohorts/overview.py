@@ -38,17 +38,18 @@ class StudentRow:
     last_activity: datetime | None
     pending_reviews: int
     pace: str  # ON_TRACK, BEHIND or INACTIVE
+    clock: AcademicClock | None  # AcademicClock.of(student): None without a batch
     stage_tallies: list = field(default_factory=list)  # aligned with the cohort's stages
 
     @property
     def pace_label(self) -> str:
         return PACE_LABELS[self.pace]
 
-    @property
+    @cached_property
     def clock_label(self) -> str:
         """The student's academic clock in a few words, for the mentor's table:
         "batch 2025 · Year 2 (lateral) · 5-yr", "batch 2020 · Graduated", "no batch"."""
-        clock = AcademicClock.of(self.student)
+        clock = self.clock
         if clock is None or self.summary.pace is None:
             return "no batch"
         point = self.summary.pace.point
@@ -60,17 +61,24 @@ class StudentRow:
             parts.append(f"{clock.programme_years}-yr")
         return " · ".join(parts)
 
-    @property
+    @cached_property
     def term(self) -> int | None:
         """The student's term of study today (0..8), None without a batch."""
         return self.summary.pace.point.term if self.summary.pace else None
 
+    @cached_property
+    def due_terms(self) -> range:
+        """The due terms of the items due for the student by now: after their
+        prerequisites (due before a lateral entrant's first year), up to their term.
+        Empty without a batch. Worked out once: stuck items ask it of every item."""
+        if self.term is None:
+            return range(0)
+        return range(self.clock.prerequisite_term + 1, self.term + 1)
+
     def is_due(self, item: Item) -> bool:
         """Whether ``item`` is due for the student by now: due by their term and not one
         of their prerequisites (due before a lateral entrant's first year)."""
-        if self.term is None:
-            return False
-        return AcademicClock.of(self.student).prerequisite_term < item.due_term <= self.term
+        return item.due_term in self.due_terms
 
     @cached_property
     def owed(self) -> frozenset[int]:
@@ -169,8 +177,7 @@ class CohortOverview:
                 last_due[item.milestone_id] = max(last_due.get(item.milestone_id, 0), item.due_term)
         grid = []
         for row in rows:
-            clock = AcademicClock.of(row.student)
-            before = clock.prerequisite_term if clock else 0
+            before = row.clock.prerequisite_term if row.clock else 0
             grid.append(
                 (
                     row,
@@ -236,9 +243,8 @@ def cohort_overview(cohort: Cohort, *, today: date, now: datetime) -> CohortOver
     rows = []
     for membership in memberships:
         student = membership.student
-        summary = table.summarize(
-            progress_by_student[student.pk], clock=AcademicClock.of(student), today=today
-        )
+        clock = AcademicClock.of(student)
+        summary = table.summarize(progress_by_student[student.pk], clock=clock, today=today)
         last = last_activity.get(student.pk)
         rows.append(
             StudentRow(
@@ -248,6 +254,7 @@ def cohort_overview(cohort: Cohort, *, today: date, now: datetime) -> CohortOver
                 last_activity=last,
                 pending_reviews=pending.get(student.pk, 0),
                 pace=cohort_pace(summary, last, now, joined_at=membership.joined_at),
+                clock=clock,
                 stage_tallies=[summary.by_stage.get(stage.pk) for stage in table.stages],
             )
         )
