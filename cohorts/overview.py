@@ -283,13 +283,18 @@ def _progress_by_student(of_cohort) -> dict[int, dict[int, ProgressState]]:
     """{student id: {item id: ProgressState}} of the rows that count for something.
 
     Plain tuples, not model instances: a 500-student cohort has tens of thousands of
-    rows; those that count for nothing (not started, no count) stay in the database."""
+    rows; those that count for nothing (not started, no count) stay in the database.
+    Few (status, count) pairs repeat over them, so each pair is made once and shared."""
     progress_by_student: dict[int, dict[int, ProgressState]] = defaultdict(dict)
+    states: dict[tuple[str, int], ProgressState] = {}
     rows = of_cohort.exclude(status=Status.NOT_STARTED, count=0).values_list(
         "student_id", "item_id", "status", "count"
     )
     for student_id, item_id, status, count in rows:
-        progress_by_student[student_id][item_id] = ProgressState(status, count)
+        state = states.get((status, count))
+        if state is None:
+            state = states[status, count] = ProgressState(status, count)
+        progress_by_student[student_id][item_id] = state
     return progress_by_student
 
 
