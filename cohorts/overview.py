@@ -51,6 +51,12 @@ class StudentRow:
         return PACE_LABELS[self.pace]
 
     @cached_property
+    def stage_percents(self) -> list[int | None]:
+        """The percent done of each of the cohort's stages, as the table prints it: None
+        for a stage without required items."""
+        return [tally.percent if tally and tally.total else None for tally in self.stage_tallies]
+
+    @cached_property
     def clock_label(self) -> str:
         """The student's academic clock in a few words, for the mentor's table:
         "batch 2025 · Year 2 (lateral) · 5-yr", "batch 2020 · Graduated", "no batch"."""

@@ -129,7 +129,15 @@ def cohort_dashboard(request, pk):
         {
             "cohort": cohort,
             "overview": overview,
-            "rows": [(row, nudged.get(row.student.pk)) for row in page.object_list],
+            # Each row's link made here: a {% url %} per row is a good part of the render.
+            "rows": [
+                (
+                    row,
+                    reverse("cohorts:student", args=[cohort.pk, row.student.pk]),
+                    nudged.get(row.student.pk),
+                )
+                for row in page.object_list
+            ],
             "page": page,
             "sort": sort,
             "pace": pace,
