@@ -72,6 +72,7 @@ bench: install ## Load benchmark, the weekly digest for 10,000 students, on SQLi
 	@command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
 	$(BIN)/python bench/load.py
 	$(BIN)/python -m bench.weekly_digest
+	$(BIN)/python -m bench.cohort_scale
 	$(BIN)/python -m bench.scale_out
 
 LIGHTHOUSE := bench/lighthouse/node_modules/.bin/lighthouse
