@@ -1,14 +1,15 @@
 """A 5,000-student cohort: the mentor's dashboard and CSV, and the weekly digest, timed.
 
-    .venv/bin/python -m bench.cohort_scale                       # SQLite, about 10 minutes
+    .venv/bin/python -m bench.cohort_scale                       # both databases
     .venv/bin/python -m bench.cohort_scale --db postgres --db-name wp_cohort_scale
-    .venv/bin/python -m bench.cohort_scale --students 30 --repeat 2   # a quick look
+    .venv/bin/python -m bench.cohort_scale --db sqlite --students 30 --repeat 2   # a quick look
 
-It fills a throwaway database as bench/load.py does (the guide, then ``manage.py
-seed_bench`` with one cohort of --students on the full ML roadmap, a progress row for every
-student and item, one log entry each over the last 200 days), then, in a process of its own
-with the production settings (bench.settings, DEBUG off), sends through Django's test
-client with the mentor's session, a few times to warm up and then --repeat times each:
+For each database it fills a throwaway database as bench/load.py does (the guide, then
+``manage.py seed_bench`` with one cohort of --students on the full ML roadmap, a progress
+row for every student and item, one log entry each over the last 200 days), then, in a
+process of its own with the production settings (bench.settings, DEBUG off), sends
+through Django's test client with the mentor's session, a few times to warm up and then
+--repeat times each:
 
 - the cohort dashboard (``cohorts.views.cohort_dashboard``, a page of 100 students): the
   first page, a middle page (``?page=``) and the first page sorted by overall percent,
@@ -47,7 +48,7 @@ CSV_EXPORT = "cohort CSV export"
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument("--db", choices=["sqlite", "postgres", "both"], default="both")
     parser.add_argument("--students", type=int, default=DEFAULT_STUDENTS, help="the cohort's size")
     parser.add_argument("--repeat", type=int, default=20, help="timed requests per page")
     parser.add_argument("--db-name", default=f"waypoint_cohort_scale_{os.getpid()}")
@@ -57,9 +58,20 @@ def main():
         measure(args.measure, args.repeat)
         return
     load.VAR.mkdir(exist_ok=True)
+    results = [
+        run_database(db, args)
+        for db in (["sqlite", "postgres"] if args.db == "both" else [args.db])
+    ]
+    for result in results:
+        print()
+        print(markdown(result))
+
+
+def run_database(db, args):
+    print(f"\n== {db}", flush=True)
     before = load.load_average()
     started = time.perf_counter()
-    with load.throwaway_database(args.db, args.db_name) as database_url:
+    with load.throwaway_database(db, args.db_name) as database_url:
         env = {
             **load.server_env(database_url, workers=1),
             # As bench/weekly_digest.py: mail on, as in production with a relay; no worker
@@ -67,7 +79,7 @@ def main():
             "DJANGO_EMAIL_HOST": "smtp.invalid",
             "WAYPOINT_BASE_URL": "https://waypoint.example",
         }
-        plan = load.VAR / f"bench-cohort-scale-plan-{args.db}.json"
+        plan = load.VAR / f"bench-cohort-scale-plan-{db}.json"
         load.prepare(
             env,
             plan,
@@ -75,16 +87,15 @@ def main():
             *("--signed-in", "0"),
         )
         seeded = time.perf_counter() - started
-        out = load.VAR / f"bench-cohort-scale-{args.db}.json"
+        out = load.VAR / f"bench-cohort-scale-{db}.json"
         command = [sys.executable, "-m", "bench.cohort_scale", "--measure", str(plan)]
         command += ["--repeat", str(args.repeat)]
         subprocess.run(
             command, cwd=load.BASE_DIR, env={**env, "COHORT_SCALE_OUT": str(out)}, check=True
         )
     result = json.loads(out.read_text())
-    result.update(db=args.db, seeded_seconds=seeded, load_average=(before, load.load_average()))
-    print()
-    print(markdown(result))
+    result.update(db=db, seeded_seconds=seeded, load_average=(before, load.load_average()))
+    return result
 
 
 def measure(plan_path, repeat):

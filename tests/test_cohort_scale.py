@@ -24,8 +24,8 @@ def test_a_dashboard_request_is_judged_on_its_median_against_300_ms():
 
 
 def test_a_tiny_run_reports_every_request_and_the_digest():
-    command = [sys.executable, "-m", "bench.cohort_scale", "--students", "30", "--repeat", "2"]
-    command += ["--db-name", f"waypoint_cohort_scale_test_{os.getpid()}"]
+    command = [sys.executable, "-m", "bench.cohort_scale", "--db", "sqlite", "--students", "30"]
+    command += ["--repeat", "2", "--db-name", f"waypoint_cohort_scale_test_{os.getpid()}"]
     run = subprocess.run(
         command,
         cwd=BASE_DIR,
