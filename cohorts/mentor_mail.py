@@ -18,7 +18,7 @@ from django.urls import reverse
 
 from accounts.models import Delivery, MailKind, User
 from accounts.outbox import absolute_url, render_mail, week_key
-from roadmap.figures import AcademicClock, ItemTable
+from roadmap.figures import ItemTable
 from roadmap.models import Progress
 
 from .models import Cohort
@@ -204,8 +204,7 @@ def _on_track_a_week_ago(row: StudentRow, then: ItemTable, progress, today: date
     is due moving on: a new semester, or required items added this week. (A student
     who un-ticked an item this week was behind already by that measure and is not
     counted as newly behind; the dashboard shows them as behind.)"""
-    clock = AcademicClock.of(row.student)
-    return then.summarize(progress, clock=clock, today=today - WEEK).pace.on_track
+    return then.summarize(progress, clock=row.clock, today=today - WEEK).pace.on_track
 
 
 def cohort_week(cohort: Cohort, *, today: date, now: datetime) -> CohortWeek:
