@@ -9,6 +9,7 @@ from django.core.management import call_command
 from django_tasks_db.management.commands import db_worker
 from django_tasks_db.models import DBTaskResult
 
+from roadmap import outline
 from tests.factories import CohortFactory, UserFactory
 from tests.oidc import oidc_provider, oidc_server  # noqa: F401 (fixtures: a provider on loopback)
 
@@ -22,8 +23,10 @@ def fast_password_hasher(settings):
 @pytest.fixture(autouse=True)
 def fresh_cache():
     # allauth's limits (sign-ups, verification mails) count in the cache: each test starts
-    # from none, as the database-backed counts do.
+    # from none, as the database-backed counts do. The outlines a process keeps
+    # (roadmap/outline.py) go with it.
     cache.clear()
+    outline._read.clear()
 
 
 @pytest.fixture

@@ -4,9 +4,11 @@ import json
 from io import StringIO
 
 import pytest
+from django.core.cache import cache
 from django.core.management import call_command
 from django.urls import reverse
 
+from roadmap import outline
 from roadmap.management.commands.load_guide import default_guide_path
 from roadmap.models import Item, Milestone, Roadmap, Skill, SkillCategory, Stage
 from roadmap.outline import content_changed, roadmap_outline
@@ -67,11 +69,44 @@ def test_without_skills_is_kept_apart(roadmap, django_assert_num_queries):
 def test_each_read_gives_instances_of_its_own(roadmap):
     first = roadmap_outline(roadmap)
     first[0].status = "done"
+    first[0].title = "Changed on this page only"
     first[0].milestone.outline_items = []
+    first[0].milestone.stage.tally = None
+    first[0]._state.adding = True
     second = roadmap_outline(roadmap)
     assert second[0] is not first[0]
     assert not hasattr(second[0], "status")
+    assert second[0].title != first[0].title
     assert not hasattr(second[0].milestone, "outline_items")
+    assert not hasattr(second[0].milestone.stage, "tally")
+    assert second[0]._state.adding is False
+    assert shown(second) == from_database(roadmap)
+
+
+def test_items_of_one_milestone_share_their_milestone_and_stage_within_a_read(roadmap):
+    items = roadmap_outline(roadmap)
+    by_milestone = {}
+    for item in items:
+        assert by_milestone.setdefault(item.milestone_id, item.milestone) is item.milestone
+    stages = {m.stage_id: m.stage for m in by_milestone.values()}
+    assert all(m.stage is stages[m.stage_id] for m in by_milestone.values())
+
+
+def test_the_process_keeps_what_it_read_without_unpickling_it_again(
+    roadmap, django_assert_num_queries
+):
+    first = roadmap_outline(roadmap)
+    cache.clear()  # what this process read is kept apart from the shared cache
+    with django_assert_num_queries(0):
+        second = roadmap_outline(roadmap)
+    assert shown(second) == shown(first)
+
+
+def test_the_process_keeps_only_the_last_few_outlines(roadmap):
+    for _ in range(outline.READ_KEPT + 3):
+        content_changed()
+        roadmap_outline(Roadmap.objects.get(pk=roadmap.pk))
+    assert len(outline._read) == outline.READ_KEPT
 
 
 def _rename(model):
