@@ -59,14 +59,25 @@ def shows(
     return True
 
 
+# A done row's words for its trust (Progress.trust), and the tick shown beside them.
+TRUST_LABELS = {
+    "verified": "verified by mentor",
+    "evidence": "evidence attached",
+    "self": "self-reported",
+}
+TICKS = {"verified": "✓✓", "evidence": "✓", "self": "✓"}
+
+
 def prepare_rows(items, progress_by_item, *, before: int = 0) -> None:
     """Attach to each item what its checklist row shows, worked out once here rather
     than looked up (and missed) in the template for each of ~90 rows: ``my_progress``
     (the Progress row or None), ``status``, ``status_label``, ``trust`` (for done
     items), ``sent_back``, ``version``, ``saved_message`` (None), ``prerequisite``
-    (due at or before the term ``before``: before a lateral entrant's first year) and
-    its two addresses, ``page_url`` and ``progress_url`` (reversed once, not once per
-    row)."""
+    (due at or before the term ``before``: before a lateral entrant's first year), its
+    two addresses, ``page_url`` and ``progress_url`` (reversed once, not once per row),
+    and the row's words: ``state_label`` ("Done · verified by mentor", "In progress"),
+    ``tick`` ("✓✓" verified, "✓" done, else "") and ``done`` (the quick button is
+    pressed)."""
     page_url = reverse("roadmap:item", args=[0]).replace("/0/", "/{}/")
     progress_url = reverse("roadmap:item_progress", args=[0]).replace("/0/", "/{}/")
     labels = dict(Status.choices)
@@ -76,6 +87,9 @@ def prepare_rows(items, progress_by_item, *, before: int = 0) -> None:
         item.status = progress.status if progress else Status.NOT_STARTED
         item.status_label = labels[item.status]
         item.trust = progress.trust if progress and item.status == Status.DONE else ""
+        item.done = item.status == Status.DONE
+        item.tick = TICKS.get(item.trust, "")
+        item.state_label = f"Done · {TRUST_LABELS[item.trust]}" if item.trust else item.status_label
         item.sent_back = needs_attention(progress)
         item.version = progress.version if progress else 0
         item.saved_message = None

@@ -417,6 +417,18 @@ class Item(GuideRow):
         return f"year {year}, sem {semester}"
 
     @property
+    def meta_label(self) -> str:
+        """The item's line wherever items are listed (checklist, roadmap, dashboard,
+        catch-up): its kind, due point, and whether it is optional or archived, as
+        "Course · due year 2, sem 1 · optional"."""
+        parts = [self.get_kind_display(), f"due {self.due_short_label}"]
+        if self.optional:
+            parts.append("optional")
+        if self.archived:
+            parts.append("archived")
+        return " · ".join(parts)
+
+    @property
     def link_label(self) -> str:
         """Where the item's link leads, said before anyone follows it: "Open on
         coursera.org" (or the address itself when it has no host)."""

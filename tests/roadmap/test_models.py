@@ -2,7 +2,7 @@ import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.db import IntegrityError, transaction
 
-from roadmap.models import Item, Milestone, Roadmap, Stage
+from roadmap.models import Item, Kind, Milestone, Roadmap, Stage
 from tests.factories import ItemFactory, MilestoneFactory, RoadmapFactory, StageFactory
 
 pytestmark = pytest.mark.django_db
@@ -60,6 +60,20 @@ def test_due_point_defaults_to_the_end_of_the_stage():
     assert item.due_label == "Year 3, semester 2"
     assert ItemFactory(milestone__stage=stage, due_year=2, due_semester=None).due_point == (2, 2)
     assert ItemFactory(milestone__stage=stage, due_year=2, due_semester=1).due_point == (2, 1)
+
+
+@pytest.mark.parametrize(
+    "fields, line",
+    [
+        ({}, "Course · due year 2, sem 1"),
+        ({"optional": True}, "Course · due year 2, sem 1 · optional"),
+        ({"archived": True}, "Course · due year 2, sem 1 · archived"),
+        ({"optional": True, "archived": True}, "Course · due year 2, sem 1 · optional · archived"),
+    ],
+)
+def test_meta_label_says_kind_due_point_and_standing_in_one_line(fields, line):
+    item = ItemFactory(kind=Kind.COURSE, due_year=2, due_semester=1, **fields)
+    assert item.meta_label == line
 
 
 def test_active_leaves_out_archived_items():
