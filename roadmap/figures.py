@@ -292,7 +292,8 @@ class ItemTable:
 
     ``items`` as ``Item.objects.outline()`` loads them. The groups (stage, milestone,
     kind) are lists of positions, so each student costs a few list passes, not a loop
-    of attribute look-ups per item.
+    of attribute look-ups per item; what pace expects of a clock on a day is worked out
+    once per clock, as a cohort's students share a few clocks.
     """
 
     def __init__(self, items: Iterable[Item]):
@@ -311,6 +312,7 @@ class ItemTable:
             self.by_stage[item.milestone.stage_id].append(i)
             self.by_milestone[item.milestone_id].append(i)
             self.by_kind[item.kind].append(i)
+        self._expectations: dict[tuple[AcademicClock, date], _Expectation] = {}
 
     def fractions(self, progress_by_item: Mapping[int, Progress]) -> list[float]:
         get = progress_by_item.get
@@ -332,10 +334,11 @@ class ItemTable:
         """Every progress figure of one student; pace needs the student's ``clock``
         (``AcademicClock.of(student)``; None without a batch: no pace)."""
         fractions = self.fractions(progress_by_item)
+        complete = [fraction >= 1.0 for fraction in fractions]
         skipped = self.skipped(progress_by_item)
         summary = RoadmapProgress(
-            overall=_tally(fractions, self.required),
-            optional=_tally(fractions, self.optional),
+            overall=_tally(fractions, complete, self.required),
+            optional=_tally(fractions, complete, self.optional),
             skipped=[self.items[i] for i in self.required if skipped[i]],
         )
         for groups, tallies in (
@@ -344,36 +347,57 @@ class ItemTable:
             (self.by_kind, summary.by_kind),
         ):
             for key, positions in groups.items():
-                tallies[key] = _tally(fractions, positions)
+                tallies[key] = _tally(fractions, complete, positions)
         if clock:
-            point = study_point(clock, today)
-            before, term = clock.prerequisite_term, point.term
-            expected = [i for i in self.required if before < self.due_terms[i] <= term]
-            behind = [i for i in expected if fractions[i] < 1.0]
-            behind.sort(key=self._due_order)
-            prerequisites = [i for i in self.required if self.due_terms[i] <= before]
+            expectation = self._expectation(clock, today)
+            behind = [i for i in expectation.expected if not complete[i]]
             summary.pace = Pace(
-                point=point,
-                expected_percent=percent(len(expected), len(self.required)),
+                point=expectation.point,
+                expected_percent=expectation.expected_percent,
                 actual_percent=summary.overall.percent,
                 behind=[self.items[i] for i in behind],
                 skipped=[self.items[i] for i in behind if skipped[i]],
-                prerequisites=[self.items[i] for i in prerequisites],
-                prerequisites_done=len([i for i in prerequisites if fractions[i] >= 1.0]),
+                prerequisites=[self.items[i] for i in expectation.prerequisites],
+                prerequisites_done=len([i for i in expectation.prerequisites if complete[i]]),
             )
         return summary
+
+    def _expectation(self, clock: AcademicClock, today: date) -> "_Expectation":
+        """What pace expects of a student on ``clock`` on ``today``, kept per clock and day."""
+        expectation = self._expectations.get((clock, today))
+        if expectation is None:
+            point = study_point(clock, today)
+            before, term = clock.prerequisite_term, point.term
+            expected = [i for i in self.required if before < self.due_terms[i] <= term]
+            expectation = self._expectations[clock, today] = _Expectation(
+                point=point,
+                # Soonest due first: the order a student's pace lists what is behind.
+                expected=sorted(expected, key=self._due_order),
+                expected_percent=percent(len(expected), len(self.required)),
+                prerequisites=[i for i in self.required if self.due_terms[i] <= before],
+            )
+        return expectation
 
     def _due_order(self, i: int):
         item = self.items[i]
         return (self.due_terms[i], item.milestone.stage.order, item.order)
 
 
-def _tally(fractions: list[float], positions: list[int]) -> Tally:
-    values = [fractions[i] for i in positions]
+@dataclass(frozen=True)
+class _Expectation:
+    """Positions of the items pace expects of one clock on one day (``ItemTable``)."""
+
+    point: StudyPoint
+    expected: list[int]  # due after the student's prerequisites, up to their term
+    expected_percent: int
+    prerequisites: list[int]  # required items due before the student's first year
+
+
+def _tally(fractions: list[float], complete: list[bool], positions: list[int]) -> Tally:
     return Tally(
-        done=sum(values),
-        complete=len([v for v in values if v >= 1.0]),
-        total=len(values),
+        done=sum([fractions[i] for i in positions]),
+        complete=sum([complete[i] for i in positions]),
+        total=len(positions),
     )
 
 

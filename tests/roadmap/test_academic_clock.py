@@ -227,3 +227,24 @@ def test_a_lateral_entrants_pages_cost_no_more_queries(
     with django_assert_num_queries(queries):
         response = client.get(reverse(name, args=[roadmap.slug]))
     assert response.status_code == 200
+
+
+def test_one_table_summarizes_students_on_different_clocks_and_days_each_on_their_own():
+    """A cohort's table works out what pace expects once per clock and day: a student
+    read after another on a different clock, or on another day, gets their own."""
+    table = ItemTable(one_item_per_term())
+    nothing_done = {}
+    cases = [
+        # (clock, today, term, items behind by pk, expected percent)
+        (AcademicClock(2025), NOV_2026, 3, [1, 2, 3], 37),
+        (AcademicClock(2025, entry_year=2), NOV_2026, 5, [3, 4, 5], 37),
+        (AcademicClock(2025), date(2027, 3, 1), 4, [1, 2, 3, 4], 50),
+        (AcademicClock(2025), NOV_2026, 3, [1, 2, 3], 37),
+        (AcademicClock(2020, programme_years=5), NOV_2026, 10, [1, 2, 3, 4, 5, 6, 7, 8], 100),
+    ]
+    for clock, today, term, behind, expected in cases:
+        pace = table.summarize(nothing_done, clock=clock, today=today).pace
+        assert pace.point.term == term
+        assert [item.pk for item in pace.behind] == behind
+        assert pace.expected_percent == expected
+        assert [item.pk for item in pace.prerequisites] == ([1, 2] if clock.lateral else [])
