@@ -13,14 +13,15 @@ admin's archive actions and the guide loader call it). A stale outline is theref
 never read: the next request reads the roadmap's new stamp and misses. The roadmap row
 itself is read by every caller anyway, so the check costs no query.
 
-Each process also keeps the last few outlines it read, under the same keys: unpickling
-the 88 items with their skills costs about 9 ms a request, while a shallow copy of each
-instance (``_fresh``) costs a tenth of one. Callers set attributes on what they get
+Each process also keeps the last few outlines it read, for a minute, under the same keys:
+unpickling the 88 items with their skills costs about 9 ms a request, while a shallow
+copy of each instance (``_fresh``) costs a tenth of one. Callers set attributes on what they get
 (figures, links), so each request gets its own items, milestones and stages; only the
 skills, which no caller changes, are shared.
 """
 
 import hashlib
+import time
 import uuid
 from collections import OrderedDict
 from contextlib import contextmanager
@@ -59,22 +60,27 @@ def roadmap_outline(roadmap: Roadmap, *, skills: bool = True) -> list[Item]:
     without skills) otherwise. ``roadmap`` must be read in this request: its
     ``content_stamp`` is the key."""
     key = outline_key(roadmap, skills=skills)
-    items = _read.get(key)
-    if items is None:
+    now = time.monotonic()
+    kept_until, items = _read.get(key, (0.0, None))
+    if kept_until < now:
         items = cache.get(key)
         if items is None:
             items = list(Item.objects.of_roadmap(roadmap).outline(skills=skills))
             cache.set(key, items, TIMEOUT)
-        _read[key] = items
+        _read[key] = (now + READ_SECONDS, items)
+        _read.move_to_end(key)
         while len(_read) > READ_KEPT:
             _read.popitem(last=False)
     return _fresh(items)
 
 
-# The outlines this process read last, by key: never changed, only copied (``_fresh``).
-# A content change renews the stamp, so an old key is simply never asked for again.
+# The outlines this process read last, by key, with when to read them again: never
+# changed, only copied (``_fresh``). A content change renews the stamp, so an old key is
+# never asked for again; a change made behind the models' back shows once both this and
+# the shared cache's TIMEOUT have run out.
 READ_KEPT = 8
-_read: OrderedDict[str, list[Item]] = OrderedDict()
+READ_SECONDS = 60
+_read: OrderedDict[str, tuple[float, list[Item]]] = OrderedDict()
 
 
 def _fresh(items: list[Item]) -> list[Item]:

@@ -1,6 +1,7 @@
 """A roadmap's outline is read from the cache until its content changes, by any path."""
 
 import json
+import time
 from io import StringIO
 
 import pytest
@@ -100,6 +101,18 @@ def test_the_process_keeps_what_it_read_without_unpickling_it_again(
     with django_assert_num_queries(0):
         second = roadmap_outline(roadmap)
     assert shown(second) == shown(first)
+
+
+def test_what_the_process_kept_is_read_again_after_a_minute(roadmap, monkeypatch):
+    """An edit made behind the models' back (no new stamp) shows once both the process's
+    minute and the shared cache's timeout have run out, as README says."""
+    roadmap_outline(roadmap)
+    Item.objects.of_roadmap(roadmap).update(title="Renamed in SQL")
+    cache.clear()  # the shared cache's 15 minutes are over
+    assert "Renamed in SQL" not in {item.title for item in roadmap_outline(roadmap)}
+    later = time.monotonic() + outline.READ_SECONDS + 1
+    monkeypatch.setattr(outline.time, "monotonic", lambda: later)
+    assert {item.title for item in roadmap_outline(roadmap)} == {"Renamed in SQL"}
 
 
 def test_the_process_keeps_only_the_last_few_outlines(roadmap):
