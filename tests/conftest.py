@@ -26,7 +26,7 @@ def fresh_cache():
     # from none, as the database-backed counts do. The outlines a process keeps
     # (roadmap/outline.py) go with it.
     cache.clear()
-    outline._read.clear()
+    outline._kept_outlines.clear()
 
 
 @pytest.fixture

@@ -1,7 +1,6 @@
 """A roadmap's outline is read from the cache until its content changes, by any path."""
 
 import json
-import time
 from io import StringIO
 
 import pytest
@@ -103,23 +102,41 @@ def test_the_process_keeps_what_it_read_without_unpickling_it_again(
     assert shown(second) == shown(first)
 
 
-def test_what_the_process_kept_is_read_again_after_a_minute(roadmap, monkeypatch):
+def _a_minute_later():
+    """Age what this process keeps past READ_SECONDS, as the clock would."""
+    for key, (kept_until, items) in list(outline._kept_outlines.items()):
+        outline._kept_outlines[key] = (kept_until - outline.READ_SECONDS - 1, items)
+
+
+def test_what_the_process_kept_is_read_again_after_a_minute(roadmap):
     """An edit made behind the models' back (no new stamp) shows once both the process's
     minute and the shared cache's timeout have run out, as README says."""
     roadmap_outline(roadmap)
     Item.objects.of_roadmap(roadmap).update(title="Renamed in SQL")
     cache.clear()  # the shared cache's 15 minutes are over
     assert "Renamed in SQL" not in {item.title for item in roadmap_outline(roadmap)}
-    later = time.monotonic() + outline.READ_SECONDS + 1
-    monkeypatch.setattr(outline.time, "monotonic", lambda: later)
+    _a_minute_later()
     assert {item.title for item in roadmap_outline(roadmap)} == {"Renamed in SQL"}
+
+
+def test_after_its_minute_the_process_reads_the_shared_cache_without_a_query(
+    roadmap, django_assert_num_queries
+):
+    first = roadmap_outline(roadmap)
+    _a_minute_later()
+    with django_assert_num_queries(0):
+        second = roadmap_outline(roadmap)
+    assert shown(second) == shown(first)
+    second[0]._prefetched_objects_cache.clear()  # each copy has its own
+    with django_assert_num_queries(0):  # so the next read still has its skills
+        assert shown(roadmap_outline(roadmap)) == shown(first)
 
 
 def test_the_process_keeps_only_the_last_few_outlines(roadmap):
     for _ in range(outline.READ_KEPT + 3):
         content_changed()
         roadmap_outline(Roadmap.objects.get(pk=roadmap.pk))
-    assert len(outline._read) == outline.READ_KEPT
+    assert len(outline._kept_outlines) == outline.READ_KEPT
 
 
 def _rename(model):
