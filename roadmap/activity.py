@@ -1,7 +1,7 @@
 """The 12-month activity heatmap, read from the progress event log."""
 
 from bisect import bisect_right
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from django.db.models import Count
@@ -22,9 +22,12 @@ def level(count: int) -> int:
 @dataclass(frozen=True)
 class Day:
     day: date
-    count: int
+    count: int  # changes the student made that day
     future: bool
-    level: int  # level(count), worked out once: the page reads it for 371 days
+    level: int = field(init=False)  # level(count), worked out once for the 371 days shown
+
+    def __post_init__(self):
+        object.__setattr__(self, "level", level(self.count))
 
     @property
     def label(self) -> str:
@@ -58,9 +61,8 @@ def heatmap(student, today: date) -> Heatmap:
     )
     weeks = [
         [
-            Day(day, count, day > today, level(count))
+            Day(day, counts.get(day, 0), day > today)
             for day in (start + timedelta(weeks=week, days=weekday) for weekday in range(7))
-            for count in [counts.get(day, 0)]
         ]
         for week in range(WEEKS)
     ]

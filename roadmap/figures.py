@@ -256,7 +256,7 @@ def outline_stages(items: Iterable[Item], summary: RoadmapProgress | None = None
     or a selection of them in that order."""
     items = list(items)
     stages, milestones = outline_groups(items)
-    # By id: each item row carries its own copy of its milestone.
+    # By id: an item may carry its own copy of its milestone (a pickled or unshared row).
     by_milestone = {milestone.pk: milestone for milestone in milestones}
     for milestone in milestones:
         milestone.outline_items = []
@@ -385,12 +385,15 @@ class ItemTable:
 
 @dataclass(frozen=True)
 class _Expectation:
-    """Positions of the items pace expects of one clock on one day (``ItemTable``)."""
+    """What pace expects of one clock on one day (``ItemTable._expectation``); the lists
+    hold positions in ``ItemTable.items``."""
 
-    point: StudyPoint
-    expected: list[int]  # due after the student's prerequisites, up to their term
-    expected_percent: int
-    prerequisites: list[int]  # required items due before the student's first year
+    point: StudyPoint  # study_point(clock, today)
+    # Required items due after the clock's prerequisite term, up to the point's term,
+    # soonest due first (due term, then stage and item order).
+    expected: list[int]
+    expected_percent: int  # len(expected) as a whole percent of the required items
+    prerequisites: list[int]  # required items due at or before clock.prerequisite_term
 
 
 def _tally(fractions: list[float], complete: list[bool], positions: list[int]) -> Tally:

@@ -248,3 +248,14 @@ def test_one_table_summarizes_students_on_different_clocks_and_days_each_on_thei
         assert [item.pk for item in pace.behind] == behind
         assert pace.expected_percent == expected
         assert [item.pk for item in pace.prerequisites] == ([1, 2] if clock.lateral else [])
+    # Two students on one clock, one of them with items done: each their own behind.
+    lateral = AcademicClock(2025, entry_year=2)
+    first, third = table.items[0], table.items[2]
+    done = table.summarize(
+        {**progress(first), **progress(third)}, clock=lateral, today=NOV_2026
+    ).pace
+    assert [item.pk for item in done.behind] == [4, 5]
+    assert done.prerequisites_done == 1
+    again = table.summarize(nothing_done, clock=lateral, today=NOV_2026).pace
+    assert [item.pk for item in again.behind] == [3, 4, 5]
+    assert again.prerequisites_done == 0
