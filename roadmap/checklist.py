@@ -59,12 +59,7 @@ def shows(
     return True
 
 
-# A done row's words for its trust (Progress.trust), and the tick shown beside them.
-TRUST_LABELS = {
-    "verified": "verified by mentor",
-    "evidence": "evidence attached",
-    "self": "self-reported",
-}
+# The tick a done row shows beside its trust's words (Progress.trust).
 TICKS = {"verified": "✓✓", "evidence": "✓", "self": "✓"}
 
 
@@ -75,7 +70,7 @@ def prepare_rows(items, progress_by_item, *, before: int = 0) -> None:
     items), ``sent_back``, ``version``, ``saved_message`` (None), ``prerequisite``
     (due at or before the term ``before``: before a lateral entrant's first year), its
     two addresses, ``page_url`` and ``progress_url`` (reversed once, not once per row),
-    and the row's words: ``state_label`` ("Done · verified by mentor", "In progress"),
+    and the row's words: ``state_label`` ("Done · verified by a mentor", "In progress"),
     ``tick`` ("✓✓" verified, "✓" done, else "") and ``done`` (the quick button is
     pressed)."""
     page_url = reverse("roadmap:item", args=[0]).replace("/0/", "/{}/")
@@ -89,7 +84,7 @@ def prepare_rows(items, progress_by_item, *, before: int = 0) -> None:
         item.trust = progress.trust if progress and item.status == Status.DONE else ""
         item.done = item.status == Status.DONE
         item.tick = TICKS.get(item.trust, "")
-        item.state_label = f"Done · {TRUST_LABELS[item.trust]}" if item.trust else item.status_label
+        item.state_label = f"Done · {progress.trust_label}" if item.trust else item.status_label
         item.sent_back = needs_attention(progress)
         item.version = progress.version if progress else 0
         item.saved_message = None

@@ -21,6 +21,13 @@ REVIEWED_KINDS = (Kind.PROJECT, Kind.CERTIFICATION)
 # rows in a hundred match; the partial index on it (``roadmap_progress_waiting_idx``)
 # lets a cohort's review queue and pending counts read those alone, not all of its
 # students' progress. The index serves only queries written with this very condition.
+# A done item's trust (Progress.trust) in words, wherever done items are listed.
+TRUST_LABELS = {
+    "verified": "verified by a mentor",
+    "evidence": "evidence attached",
+    "self": "self-reported",
+}
+
 WAITING_FOR_REVIEW = Q(verified_at__isnull=True, review_comment="") & ~Q(evidence_url="")
 
 
@@ -159,6 +166,11 @@ class Progress(models.Model):
         if self.evidence_url:
             return "evidence"
         return "self"
+
+    @property
+    def trust_label(self) -> str:
+        """The trust in words: "verified by a mentor", "evidence attached", "self-reported"."""
+        return TRUST_LABELS[self.trust]
 
 
 class ProgressEventQuerySet(models.QuerySet):

@@ -465,7 +465,7 @@ def test_verify_inline_and_the_student_sees_it(client, cohort, student, evidence
     )
     client.force_login(student)
     checklist = client.get(reverse("roadmap:checklist", args=[cohort.roadmap.slug])).text
-    assert "Done · verified by mentor" in checklist
+    assert "Done · verified by a mentor" in checklist
     # Reviewing twice is refused, not repeated.
     client.force_login(mentor)
     again = client.post(url, {"decision": "verify"}, headers=HTMX)

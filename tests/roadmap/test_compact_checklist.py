@@ -162,7 +162,7 @@ def test_done_rows_are_marked_in_words_and_trust_levels_differ(client, roadmap, 
     html = page(client, roadmap)
     assert "✓</span> Done · self-reported" in html
     assert "✓</span> Done · evidence attached" in html
-    assert "✓✓</span> Done · verified by mentor" in html
+    assert "✓✓</span> Done · verified by a mentor" in html
     assert html.count('class="item item--done"') == 3
 
 

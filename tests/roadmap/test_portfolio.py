@@ -130,6 +130,13 @@ def test_a_new_page_is_off_and_suggests_the_work_with_evidence(client, student, 
     checked = set(re.findall(r'name="items" value="(\d+)"[^>]* checked', response.text))
     # Project and certification have evidence; a self-reported course is not suggested.
     assert checked == {str(done["project"].pk), str(done["cert"].pk)}
+    # Each done item says how far it can be trusted, in the checklist's words.
+    for kind, trust in [
+        ("Project", "verified by a mentor"),
+        ("Certification", "evidence attached"),
+        ("Course", "self-reported"),
+    ]:
+        assert f"{kind} · {trust}</p>" in response.text
     # The suggested address comes from the student's name.
     assert 'value="asha-verma"' in response.text
     # Opening the settings saves nothing.
